@@ -1,0 +1,37 @@
+"""The course's nbgrader settings, shared by nbgrader_config.py and the ``aecourse`` command."""
+
+from __future__ import annotations
+
+ASSIGNMENTS = (
+    "01_generative_models",
+    "02_pca_autoencoder",
+    "03_stacked_autoencoder",
+    "04_tying_weights",
+    "05_greedy_layerwise",
+)
+
+# TensorFlow's start-up chatter on stderr; nbgrader scores a test cell with stderr as zero.
+STDERR_NOISE = (
+    r"(absl::InitializeLog|cudart_stub|cuda_platform|cuda_executor|cuInit|port\.cc|"
+    r"cpu_feature_guard|oneDNN custom operations|rebuild TensorFlow|computation_placer|"
+    r"Unable to register cu|TF-TRT)"
+)
+
+CELL_TIMEOUT = 300  # seconds; the grading budget's training cells take well under a minute
+
+
+def configure(c, root=".") -> None:
+    """Apply the course settings to the traitlets config ``c`` for a course rooted at ``root``."""
+    c.CourseDirectory.course_id = "aecourse"
+    c.CourseDirectory.root = str(root)
+    c.CourseDirectory.source_directory = "solutions"
+    c.CourseDirectory.release_directory = "lessons"
+    # Student notebooks keep the instructions; solution regions become this stub.
+    c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+    c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+    # A student who deletes a test cell gets it back, with its points still at stake.
+    c.OverwriteCells.add_missing_cells = True
+    c.IgnorePattern.enabled = True
+    c.IgnorePattern.pattern = STDERR_NOISE
+    c.Execute.timeout = CELL_TIMEOUT
+    c.Execute.interrupt_on_timeout = True

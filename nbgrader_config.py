@@ -1,0 +1,6 @@
+"""nbgrader configuration of the course; the settings live in aecourse/nbconfig.py."""
+
+from aecourse.nbconfig import configure
+
+c = get_config()  # noqa: F821  (provided by nbgrader when it loads this file)
+configure(c)
