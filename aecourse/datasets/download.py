@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
-import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,19 +31,21 @@ def _fetch(url: str, part: Path, progress: bool) -> str:
     from tqdm.auto import tqdm
 
     digest = hashlib.sha256()
+    received = 0
     with urllib.request.urlopen(url, timeout=TIMEOUT) as response:
         total = int(response.headers.get("Content-Length") or 0) or None
         with (
             open(part, "wb") as out,
             tqdm(total=total, unit="B", unit_scale=True, desc=part.name[:-5],
-                 disable=not progress, leave=False) as bar,
+                 disable=not progress) as bar,
         ):
             for chunk in iter(lambda: response.read(CHUNK), b""):
                 out.write(chunk)
                 digest.update(chunk)
+                received += len(chunk)
                 bar.update(len(chunk))
-        if total is not None and bar.n != total:
-            raise DownloadError(f"{url}: connection closed after {bar.n} of {total} bytes")
+    if total is not None and received != total:
+        raise DownloadError(f"connection closed after {received} of {total} bytes")
     return digest.hexdigest()
 
 
@@ -72,7 +74,7 @@ def download(
                 raise DownloadError(f"{url}: SHA-256 {got} does not match expected {sha256}")
             os.replace(part, target)
             return target
-        except (OSError, urllib.error.URLError, ValueError) as err:
+        except (OSError, http.client.HTTPException, ValueError) as err:
             failures.append(f"  {url}: {getattr(err, 'reason', err)}")
         finally:
             part.unlink(missing_ok=True)
