@@ -35,28 +35,31 @@ class NotebookResult:
     max_score: float
     status: str  # "graded", or what went wrong
     cells: list[CellResult] = field(default_factory=list)
+    detail: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def _config(root: Path):
+def _config(root: Path, cell_timeout=None, db_url=None):
     from traitlets.config import Config
 
     from .nbconfig import configure
 
     c = Config()
     configure(c, root)
+    if cell_timeout:
+        c.Execute.timeout = int(cell_timeout)
     c.CourseDirectory.source_directory = "source"
     c.CourseDirectory.release_directory = "release"
-    c.CourseDirectory.db_url = f"sqlite:///{root / 'gradebook.db'}"
+    c.CourseDirectory.db_url = db_url or f"sqlite:///{root / 'gradebook.db'}"
     return c
 
 
-def _api(root: Path):
+def _api(root: Path, cell_timeout=None, db_url=None):
     from nbgrader.apps import NbGraderAPI
 
-    return NbGraderAPI(config=_config(root))
+    return NbGraderAPI(config=_config(root, cell_timeout, db_url))
 
 
 def _check(result: dict, what: str) -> None:
@@ -65,15 +68,16 @@ def _check(result: dict, what: str) -> None:
         raise RuntimeError(f"nbgrader {what} failed:\n{detail}")
 
 
-def prepare_course(root: Path, source: Path, assignment: str):
+def prepare_course(root: Path, source: Path, assignment: str, cell_timeout=None, db_url=None):
     """Create a course in ``root`` with ``source`` (an assignment folder) as its source.
 
-    Runs ``generate_assignment`` so the gradebook knows the assignment's test cells and points.
+    Runs ``generate_assignment`` so the gradebook (``root/gradebook.db`` unless ``db_url``
+    names another) knows the assignment's test cells and points.
     Returns the :class:`nbgrader.apps.NbGraderAPI` of the course.
     """
     root.mkdir(parents=True, exist_ok=True)
     shutil.copytree(source, root / "source" / assignment, dirs_exist_ok=True)
-    api = _api(root)
+    api = _api(root, cell_timeout, db_url)
     _check(api.generate_assignment(assignment), f"generate_assignment {assignment}")
     return api
 
@@ -101,6 +105,59 @@ def _messages(autograded: Path) -> dict[str, str]:
     return messages
 
 
+def changed_test_cells(released, submitted) -> tuple[list[str], list[str]]:
+    """grade_ids of the released notebook's test cells that ``submitted`` edited or deleted."""
+    from nbgrader.utils import compute_checksum
+
+    tests = {c.metadata.nbgrader["grade_id"]: c for c in released.cells
+             if c.metadata.get("nbgrader", {}).get("grade")}
+    found = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in submitted.cells}
+    deleted = sorted(set(tests) - set(found))
+    edited = sorted(g for g in tests if g in found
+                    and compute_checksum(found[g]) != tests[g].metadata.nbgrader.get("checksum"))
+    return edited, deleted
+
+
+def _sanitize(target: Path, release: Path) -> dict[str, tuple[str, str]]:
+    """Check the submitted notebooks in ``target`` against the release; fix what can be fixed.
+
+    Returns notebook name -> (status, detail) for every notebook that is not plainly fine:
+    unreadable ones are removed (``invalid-notebook``), a lone notebook under another name is
+    renamed (``graded-renamed``), edited or deleted test cells are noted
+    (``graded-restored-cells``; nbgrader puts the originals back).
+    """
+    import nbformat
+
+    expected = sorted(p.stem for p in release.glob("*.ipynb"))
+    notes = {}
+    for path in sorted(target.glob("*.ipynb")):
+        try:
+            nbformat.validate(nbformat.read(path, as_version=4))
+        except Exception as err:  # any unreadable file is the submission's problem
+            path.unlink()
+            if path.stem in expected:
+                reason = str(err).strip().splitlines()[0][:200] if str(err).strip() else ""
+                notes[path.stem] = ("invalid-notebook", f"not a valid notebook: {reason}")
+    missing = [n for n in expected if not (target / f"{n}.ipynb").exists() and n not in notes]
+    extra = [p for p in target.glob("*.ipynb") if p.stem not in expected]
+    if len(missing) == 1 and len(extra) == 1:
+        extra[0].rename(target / f"{missing[0]}.ipynb")
+        notes[missing[0]] = ("graded-renamed", f"graded {extra[0].name} as {missing[0]}.ipynb")
+    for name in expected:
+        path = target / f"{name}.ipynb"
+        if not path.exists():
+            continue
+        edited, deleted = changed_test_cells(nbformat.read(release / f"{name}.ipynb", 4),
+                                             nbformat.read(path, 4))
+        if edited or deleted:
+            parts = [f"{what}: {', '.join(ids)}" for what, ids in
+                     (("edited", edited), ("deleted", deleted)) if ids]
+            detail = "test cells restored (" + "; ".join(parts) + ")"
+            previous = notes.get(name, ("", ""))[1]
+            notes[name] = ("graded-restored-cells", "; ".join(filter(None, [previous, detail])))
+    return notes
+
+
 def autograde(api, assignment: str, submission: Path, student: str = STUDENT):
     """Autograde the notebooks in ``submission`` (a folder) as ``student`` of ``api``'s course.
 
@@ -111,17 +168,29 @@ def autograde(api, assignment: str, submission: Path, student: str = STUDENT):
     root = Path(api.coursedir.root)
     target = root / "submitted" / student / assignment
     shutil.rmtree(target, ignore_errors=True)
-    shutil.copytree(submission, target)
-    outcome = api.autograde(assignment, student)
+    shutil.copytree(submission, target, symlinks=True)
+    notes = _sanitize(target, root / "release" / assignment)
+    if any(target.glob("*.ipynb")):
+        outcome = api.autograde(assignment, student)
+    else:  # nbgrader fails on a submission without notebooks; say what was wrong instead
+        outcome = {"success": True}
+    log = (outcome.get("log") or "") + (outcome.get("error") or "")
+    died = "Kernel died" in log or "DeadKernel" in log
+    failed = "kernel-died" if died else "grader-error"
+    failure = ("the kernel died while running the notebook (crash, os._exit or out of memory)"
+               if died else (log.strip().splitlines() or [""])[-1][:300])
     results = []
     with Gradebook(api.coursedir.db_url) as gb:
         for nb in gb.find_assignment(assignment).notebooks:
-            max_score = nb.max_score
+            status, detail = notes.get(nb.name, ("graded", ""))
             try:
                 graded = gb.find_submission_notebook(nb.name, assignment, student)
             except MissingEntry:
-                status = "missing notebook" if outcome.get("success") else "grader error"
-                results.append(NotebookResult(nb.name, 0.0, max_score, status))
+                if status == "graded":  # not already explained by _sanitize
+                    status, detail = (
+                        (failed, failure) if not outcome.get("success")
+                        else ("missing-notebook", f"no {nb.name}.ipynb in the submission"))
+                results.append(NotebookResult(nb.name, 0.0, nb.max_score, status, detail=detail))
                 continue
             messages = _messages(root / "autograded" / student / assignment / f"{nb.name}.ipynb")
             cells = [
@@ -129,9 +198,40 @@ def autograde(api, assignment: str, submission: Path, student: str = STUDENT):
                 for g in sorted(graded.grades, key=lambda g: g.name)
                 if g.max_score
             ]
-            status = "graded" if outcome.get("success") else "grader error"
-            results.append(NotebookResult(nb.name, float(graded.score), max_score, status, cells))
+            if not outcome.get("success"):
+                status, detail = failed, failure
+            results.append(NotebookResult(nb.name, float(graded.score), nb.max_score, status,
+                                          cells, detail))
     return results
+
+
+def feedback(api, assignment: str, student: str = STUDENT) -> dict[str, str]:
+    """Generate nbgrader's feedback for ``student``; return notebook name -> HTML."""
+    api.generate_feedback(assignment, student)
+    folder = Path(api.coursedir.root) / "feedback" / student / assignment
+    return {p.stem: p.read_text() for p in sorted(folder.glob("*.html"))}
+
+
+def solve(source: Path, release: Path, out: Path) -> Path:
+    """Write into ``out`` what a perfect student submits: each notebook of ``release`` with its
+    solution cells filled from ``source`` (the solution markers dropped). Returns ``out``."""
+    import nbformat
+
+    out.mkdir(parents=True, exist_ok=True)
+    for path in sorted(release.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        solved = {c.metadata["nbgrader"]["grade_id"]: c.source
+                  for c in nbformat.read(source / path.name, as_version=4).cells
+                  if c.metadata.get("nbgrader", {}).get("solution")}
+        for cell in nb.cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if cell.metadata.get("nbgrader", {}).get("solution") and grade_id in solved:
+                lines = solved[grade_id].splitlines()
+                cell.source = "\n".join(
+                    line for line in lines
+                    if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
+        nbformat.write(nb, out / path.name)
+    return out
 
 
 def grade_submission(submission: Path, source: Path, assignment: str, workdir: Path):

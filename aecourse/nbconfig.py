@@ -35,3 +35,20 @@ def configure(c, root=".") -> None:
     c.IgnorePattern.pattern = STDERR_NOISE
     c.Execute.timeout = CELL_TIMEOUT
     c.Execute.interrupt_on_timeout = True
+    # nbgrader 0.9's autograde steps, plus a cap on output size after its line limit.
+    from nbconvert.preprocessors import ClearMetadataPreprocessor
+    from nbgrader.preprocessors import (
+        AssignLatePenalties,
+        CheckCellMetadata,
+        Execute,
+        IgnorePattern,
+        LimitOutput,
+        SaveAutoGrades,
+    )
+
+    from .preprocessors import TruncateOutput
+
+    c.Autograde.autograde_preprocessors = [
+        Execute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, TruncateOutput,
+        SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
+    ]

@@ -154,6 +154,7 @@ def plot_3d_data(X, components=None, codings=None, title=None):
         ax2.set_aspect("equal", adjustable="datalim")
         ax2.grid(True, alpha=0.3)
         ax2.set_title("2-D codings")
+        fig.subplots_adjust(wspace=0.3)  # keep the 3-D panel's labels off the 2-D panel
     if title:
         fig.suptitle(title)
     return fig

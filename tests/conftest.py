@@ -14,6 +14,8 @@ SHARED_FASHION = ROOT.parent / "shared" / "data" / "fashion-mnist"
 # Before anything imports matplotlib or runs a notebook.
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("AECOURSE_BUDGET", "grading")
+# Tests never reach the internet: notebooks they run use AECOURSE_DATA or the bundled sample.
+os.environ.setdefault("AECOURSE_OFFLINE", "1")
 # nbgrader runs the `alembic` executable: it must come from this environment.
 _bin = str(Path(sys.executable).parent)
 if _bin not in os.environ.get("PATH", "").split(os.pathsep):

@@ -6,11 +6,12 @@ from __future__ import annotations
 import ast
 import json
 import re
+from pathlib import Path
 
 import nbformat
 import pytest
 
-from aecourse.grading import autograde, prepare_course
+from aecourse.grading import autograde, prepare_course, solve
 from aecourse.nbconfig import ASSIGNMENTS
 
 from .conftest import ROOT
@@ -82,7 +83,7 @@ def test_test_cells_end_with_assert_and_have_points(assignment):
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_lessons_are_generated_from_solutions(courses, assignment):
     api = courses(assignment)
-    generated = notebooks(api.coursedir.format_path("release", ".", assignment))
+    generated = notebooks(Path(api.coursedir.format_path("release", ".", assignment)))
     assert [p.name for p in generated] == [p.name for p in notebooks(LESSONS / assignment)]
     for path in generated:
         fresh = nbformat.read(path, as_version=4)
@@ -109,8 +110,11 @@ def test_lessons_hide_solutions_and_hidden_tests(assignment):
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_solution_earns_full_marks(courses, assignment):
-    results = autograde(courses(assignment), assignment, SOLUTIONS / assignment)
+def test_solution_earns_full_marks(courses, assignment, tmp_path):
+    api = courses(assignment)
+    release = Path(api.coursedir.format_path("release", ".", assignment))
+    solved = solve(SOLUTIONS / assignment, release, tmp_path / "solved")
+    results = autograde(api, assignment, solved)
     for result in results:
         assert result.status == "graded", result
         assert result.max_score > 0
