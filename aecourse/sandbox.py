@@ -67,19 +67,24 @@ def bwrap_command(job: Path, hidden: list[Path], readable: list[Path], network: 
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         return []
+    private = [Path("/tmp"), Path("/root"), Path("/home")]
     cmd = [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-           "--tmpfs", "/tmp", "--tmpfs", "/root", "--tmpfs", "/home",
            "--unshare-pid", "--die-with-parent", "--new-session"]
+    for path in private:
+        cmd += ["--tmpfs", str(path)]
     if not network:
         cmd.append("--unshare-net")
-    for path in hidden:  # masked by an empty, read-only folder
-        if path.resolve() != Path("/") and path.exists():
-            cmd += ["--tmpfs", str(path.resolve()), "--remount-ro", str(path.resolve())]
+    masked = [str(p.resolve()) for p in hidden if p.exists() and p.resolve() != Path("/")
+              and not any(p.resolve().is_relative_to(root) for root in private)]
+    for path in masked:  # an empty folder in place of each hidden one
+        cmd += ["--tmpfs", path]
     package = Path(__file__).resolve().parent
     for path in [Path(sys.base_prefix), Path(sys.prefix), package, *readable]:
         if path.exists():
             cmd += ["--ro-bind", str(path), str(path)]
     cmd += ["--bind", str(job), str(job), "--chdir", str(job)]
+    for path in masked:  # read-only once the binds inside them are made
+        cmd += ["--remount-ro", path]
     return cmd
 
 

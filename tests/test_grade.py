@@ -245,3 +245,23 @@ def test_grade_job_is_pure(course):
     for record in (first, second):
         record.pop("feedback")
     assert first == second and first["notebooks"][0]["score"] == 3
+
+
+def test_real_lesson_graded_in_the_sandbox(tmp_path):
+    """A TensorFlow lesson of this course, graded with the course folder itself masked."""
+    from aecourse.grading import prepare_course, solve
+
+    from .conftest import ROOT
+
+    assignment = "02_pca_autoencoder"
+    prepare_course(tmp_path / "prep", ROOT / "solutions" / assignment, assignment)
+    submitted = tmp_path / "submitted"
+    solve(ROOT / "solutions" / assignment, tmp_path / "prep" / "release" / assignment,
+          submitted / "alice" / assignment)
+    shutil.copytree(ROOT / "lessons" / assignment, submitted / "bob" / assignment)
+    out = tmp_path / "out"
+    assert main(["grade", str(submitted), "--course", str(ROOT), "--output", str(out),
+                 "--db", f"sqlite:///{tmp_path / 'gradebook.db'}", "--workers", "2"]) == 0
+    scores = read_scores(out / "scores.csv")
+    assert scores["alice"]["score"] == scores["alice"]["max"] != "0", scores["alice"]
+    assert (scores["bob"]["score"], scores["bob"]["status"]) == ("0", "graded")
