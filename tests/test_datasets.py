@@ -97,6 +97,14 @@ def server():
     srv.httpd.server_close()
 
 
+def write_files(folder, files):
+    """Write ``files`` (name -> bytes) into ``folder``, creating it; return the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    return folder
+
+
 def serve(server, prefix, files):
     for name, data in files.items():
         server.routes[f"/{prefix}/{name}"] = data
@@ -188,11 +196,8 @@ def test_load_downloads_then_uses_the_cache(isolated_home, server, small_files):
 
 
 def test_a_changed_file_invalidates_the_parsed_cache(isolated_home, tmp_path, small_files):
-    files, arrays = small_files
-    folder = tmp_path / "data"
-    folder.mkdir()
-    for name, data in files.items():
-        (folder / name).write_bytes(data)
+    files, _ = small_files
+    folder = write_files(tmp_path / "data", files)
     load_fashion_mnist(folder, download=False)
     labels = np.full(N_TEST, 3, dtype=np.uint8)
     (folder / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(to_idx(labels)))
@@ -203,10 +208,7 @@ def test_a_changed_file_invalidates_the_parsed_cache(isolated_home, tmp_path, sm
 
 def test_user_folder_is_not_written_to(isolated_home, tmp_path, small_files):
     files, _ = small_files
-    folder = tmp_path / "readonly"
-    folder.mkdir()
-    for name, data in files.items():
-        (folder / name).write_bytes(data)
+    folder = write_files(tmp_path / "readonly", files)
     load_fashion_mnist(folder, download=False)
     assert sorted(p.name for p in folder.iterdir()) == sorted(files)
 
@@ -221,18 +223,13 @@ def test_uncompressed_files_are_accepted(isolated_home, tmp_path, small_files):
 
 def test_keras_cache_is_used_without_downloading(isolated_home, small_files):
     files, arrays = small_files
-    keras_dir = isolated_home / "keras" / "datasets" / "fashion-mnist"
-    keras_dir.mkdir(parents=True)
-    for name, data in files.items():
-        (keras_dir / name).write_bytes(data)
+    write_files(isolated_home / "keras" / "datasets" / "fashion-mnist", files)
     (X_train, _), _ = load_fashion_mnist(mirrors=[closed_port()], progress=False)
     np.testing.assert_array_equal(X_train, arrays["train-images-idx3-ubyte.gz"])
 
 
 def test_data_dir_from_environment(isolated_home, tmp_path, small_files, monkeypatch):
-    files, _ = small_files
-    for name, data in files.items():
-        (tmp_path / name).write_bytes(data)
+    write_files(tmp_path, small_files[0])
     monkeypatch.setenv("AECOURSE_DATA", str(tmp_path))
     (X_train, _), _ = load_fashion_mnist(download=False)
     assert len(X_train) == N_TRAIN
