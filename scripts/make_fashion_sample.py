@@ -3,8 +3,9 @@
 Usage: python scripts/make_fashion_sample.py [SOURCE_DIR]
 
 SOURCE_DIR holds the four standard IDX files (default: ../shared/data/fashion-mnist). The sample
-takes the first 300 training and first 50 test images of each class, in their original order,
-so it is balanced and reproducible.
+takes the first 300 training and first 50 test images of each class and interleaves the
+classes (0, 1, ..., 9, 0, 1, ...), so it is balanced, reproducible, and any slice of it (such as
+the last twelfth held out for validation) is balanced too.
 """
 
 import sys
@@ -18,7 +19,8 @@ PER_CLASS = {"train": 300, "test": 50}
 
 
 def balanced(X, y, per_class):
-    keep = np.sort(np.concatenate([np.flatnonzero(y == c)[:per_class] for c in range(10)]))
+    by_class = np.stack([np.flatnonzero(y == c)[:per_class] for c in range(10)])
+    keep = by_class.T.ravel()  # round robin over the classes
     return X[keep], y[keep]
 
 

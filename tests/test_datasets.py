@@ -303,13 +303,15 @@ def test_failed_download_falls_back_to_sample(isolated_home):
     assert not list(folder.glob("*.part"))
 
 
-def test_sample_is_a_subset_of_the_full_set():
-    (X_s, y_s), _ = load_sample()
+def test_sample_is_balanced_in_any_slice_and_real():
+    (X_s, y_s), (_, y_t) = load_sample()
+    assert np.bincount(y_s[-250:], minlength=10).tolist() == [25] * 10
+    assert np.bincount(y_t[:100], minlength=10).tolist() == [10] * 10
     if not SHARED_FASHION.is_dir():
         pytest.skip(f"full Fashion-MNIST not found at {SHARED_FASHION}")
     (X_full, y_full), _ = load_fashion_mnist(SHARED_FASHION, download=False)
-    first_of_class0 = np.flatnonzero(y_full == 0)[0]
-    np.testing.assert_array_equal(X_s[y_s == 0][0], X_full[first_of_class0])
+    full = {(x.tobytes(), int(y)) for x, y in zip(X_full, y_full, strict=True)}
+    assert all((x.tobytes(), int(y)) in full for x, y in zip(X_s, y_s, strict=True))
 
 
 def test_full_shared_set(monkeypatch):
