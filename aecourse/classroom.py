@@ -30,7 +30,7 @@ class Job:
 
     student: str
     assignment: str
-    source: dict[str, bytes]  # the assignment's instructor files, by relative path
+    course: dict[str, bytes]  # a prepared nbgrader course of the assignment (prepare_course)
     submission: dict[str, bytes]  # the student's files, by relative path
     limits: Limits = field(default_factory=Limits)
     hidden: tuple[str, ...] = ()  # folders the submission must not see
@@ -80,15 +80,15 @@ def collect(submissions: Path, assignment: str | None, course: Path) -> list[Job
     if not submissions.is_dir():
         raise FileNotFoundError(f"no submissions folder {submissions}")
     zips = sorted(submissions.glob("*.zip"))
-    sources: dict[str, dict[str, bytes]] = {}
+    prepared: dict[str, dict[str, bytes]] = {}
 
     def source(name):
-        if name not in sources:
+        if name not in prepared:
             folder = course / "solutions" / name
             if not folder.is_dir():
                 raise FileNotFoundError(f"no assignment {name!r}: {folder} does not exist")
-            sources[name] = read_tree(folder)
-        return sources[name]
+            prepared[name] = prepare(folder, name)
+        return prepared[name]
 
     jobs = []
     if zips:
@@ -113,17 +113,28 @@ def collect(submissions: Path, assignment: str | None, course: Path) -> list[Job
     return jobs
 
 
-def _max_points(source: dict[str, bytes]) -> dict[str, float]:
+def prepare(source: Path, assignment: str) -> dict[str, bytes]:
+    """The files of a course prepared for grading ``assignment`` (its release and gradebook),
+    made once here so that each job need not run ``generate_assignment`` again."""
+    from .grading import prepare_course
+
+    with tempfile.TemporaryDirectory(prefix="aecourse-prepare-") as tmp:
+        prepare_course(Path(tmp), source, assignment)
+        return read_tree(Path(tmp))
+
+
+def _max_points(course: dict[str, bytes], assignment: str) -> dict[str, float]:
     """Notebook name -> total points, read from the instructor notebooks."""
     import nbformat
 
     points = {}
-    for name, data in source.items():
-        if name.endswith(".ipynb") and "/" not in name:
-            nb = nbformat.reads(data.decode(), as_version=4)
-            points[name[:-6]] = sum(float(c.metadata.get("nbgrader", {}).get("points", 0))
-                                    for c in nb.cells
-                                    if c.metadata.get("nbgrader", {}).get("grade"))
+    folder = f"source/{assignment}/"
+    for name, data in course.items():
+        stem = name.removeprefix(folder)
+        if name.startswith(folder) and stem.endswith(".ipynb") and "/" not in stem:
+            cells = nbformat.reads(data.decode(), as_version=4).cells
+            meta = [c.metadata.get("nbgrader", {}) for c in cells]
+            points[stem[:-6]] = sum(float(m.get("points", 0)) for m in meta if m.get("grade"))
     return points
 
 
@@ -134,7 +145,7 @@ def grade_job(job: Job) -> dict:
     each notebook entry has ``notebook, score, max_score, status, detail, cells``.
     """
     record = {"student": job.student, "assignment": job.assignment, "feedback": {}}
-    maxima = _max_points(job.source)
+    maxima = _max_points(job.course, job.assignment)
 
     def failed(status, detail):
         record["notebooks"] = [
@@ -148,8 +159,7 @@ def grade_job(job: Job) -> dict:
         return failed("invalid-submission", job.problem)
     with tempfile.TemporaryDirectory(prefix="aecourse-job-") as tmp:
         folder = Path(tmp)
-        for base, files in (("source/" + job.assignment, job.source),
-                            ("submission", job.submission)):
+        for base, files in (("course", job.course), ("submission", job.submission)):
             for rel, data in files.items():
                 path = folder / base / rel
                 path.parent.mkdir(parents=True, exist_ok=True)

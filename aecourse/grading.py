@@ -62,6 +62,11 @@ def _api(root: Path, cell_timeout=None, db_url=None):
     return NbGraderAPI(config=_config(root, cell_timeout, db_url))
 
 
+def open_course(root: Path, cell_timeout=None):
+    """The :class:`nbgrader.apps.NbGraderAPI` of a course made by :func:`prepare_course`."""
+    return _api(Path(root), cell_timeout)
+
+
 def _check(result: dict, what: str) -> None:
     if not result.get("success"):
         detail = result.get("error") or result.get("log") or "no details"

@@ -148,7 +148,8 @@ def plot_3d_data(X, components=None, codings=None, title=None):
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     ax.set_zlabel("$x_3$")
-    ax.set_title("3-D data" + (" and fitted plane" if components is not None else ""))
+    default = "3-D data" + (" and fitted plane" if components is not None else "")
+    ax.set_title(title if title and codings is None else default)
     if codings is not None:
         codings = np.asarray(codings)
         ax2 = fig.add_subplot(1, 2, 2)
@@ -159,6 +160,6 @@ def plot_3d_data(X, components=None, codings=None, title=None):
         ax2.grid(True, alpha=0.3)
         ax2.set_title("2-D codings")
         fig.subplots_adjust(wspace=0.3)  # keep the 3-D panel's labels off the 2-D panel
-    if title:
-        fig.suptitle(title)
+        if title:
+            fig.suptitle(title)
     return fig

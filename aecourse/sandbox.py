@@ -1,10 +1,11 @@
 """Run one grading job in an isolated process.
 
-The job folder holds ``source/<assignment>/`` (the instructor notebooks) and ``submission/``
-(one student's files). :func:`run` starts ``python -m aecourse.sandbox JOB ASSIGNMENT STUDENT``
-in its own session, with resource limits and, where bubblewrap exists, a private view of the
-file system (only the job folder writable; the course, the gradebook, other jobs and the home
-folder hidden) and no network. The child writes ``result.json`` into the job folder.
+The job folder holds ``course/`` (a course made by :func:`aecourse.grading.prepare_course`) and
+``submission/`` (one student's files). :func:`run` starts
+``python -m aecourse.sandbox JOB ASSIGNMENT STUDENT`` in its own session, with resource limits
+and, where bubblewrap exists, a private view of the file system (only the job folder writable;
+the course, the gradebook, other jobs and the home folder hidden) and no network. The child
+writes ``result.json`` into the job folder.
 """
 
 from __future__ import annotations
@@ -156,8 +157,7 @@ def _child(job: Path, assignment: str, student: str) -> None:
     os.chdir(job)
     tempfile.tempdir = str(job / "tmp")
     cell_timeout = int(os.environ.get("AECOURSE_CELL_TIMEOUT", "300"))
-    api = grading.prepare_course(job / "course", job / "source" / assignment, assignment,
-                                 cell_timeout=cell_timeout)
+    api = grading.open_course(job / "course", cell_timeout=cell_timeout)
     results = grading.autograde(api, assignment, job / "submission", student=student)
     feedback = grading.feedback(api, assignment, student)
     payload = {

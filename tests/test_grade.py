@@ -239,7 +239,7 @@ def test_grading_on_a_dask_cluster(course, tmp_path):
 
 def test_grade_job_is_pure(course):
     """The same job graded twice gives the same record (feedback aside, which has dates)."""
-    job = classroom.Job("someone", "toy", classroom.read_tree(course / "solutions" / "toy"),
+    job = classroom.Job("someone", "toy", classroom.prepare(course / "solutions" / "toy", "toy"),
                         {"toy.ipynb": json.dumps(solved(course)).encode()})
     first, second = (classroom.grade_job(job) for _ in range(2))
     for record in (first, second):
