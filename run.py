@@ -56,6 +56,8 @@ def main(argv) -> int:
     ensure_environment("test" if command == "test" else "")
     if command == "lab":
         args = [str(PYTHON), "-m", "jupyter", "lab", str(ROOT / "lessons"), *rest]
+        if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in rest:
+            args.append("--allow-root")  # containers and cloud machines often run as root
     else:
         args = [str(PYTHON), "-m", "pytest", *rest]
     return subprocess.run(args, cwd=ROOT, env=environment()).returncode

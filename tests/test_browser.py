@@ -21,7 +21,7 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
+import types
 import urllib.request
 from pathlib import Path
 
@@ -68,13 +68,17 @@ def chromium_path():
     """Debian's Chromium, installed with apt-get when missing and we are root."""
     if CHROMIUM.exists():
         return CHROMIUM
+    if "AECOURSE_CHROMIUM" in os.environ:
+        pytest.fail(f"AECOURSE_CHROMIUM={CHROMIUM}: no such file")
     apt = shutil.which("apt-get")
     if apt is None or not hasattr(os, "geteuid") or os.geteuid() != 0:
-        pytest.skip(f"no Chromium at {CHROMIUM} and no way to install it here (needs Debian's "
-                    "apt-get as root: `apt-get install chromium`; or set AECOURSE_CHROMIUM to a "
-                    "Chromium/Chrome executable)")
+        pytest.skip(f"no browser: {CHROMIUM} is missing and cannot be installed here (that needs "
+                    "Debian's `apt-get install chromium` as root); set AECOURSE_CHROMIUM to a "
+                    "Chromium or Chrome executable to run this test")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for step in ([apt, "update", "-qq"], [apt, "install", "-y", "-qq", "chromium"]):
+    wait_for_lock = ["-o", "DPkg::Lock::Timeout=300"]
+    for step in ([apt, *wait_for_lock, "update", "-qq"],
+                 [apt, *wait_for_lock, "install", "-y", "-qq", "chromium"]):
         done = subprocess.run(step, env=env, stdin=subprocess.DEVNULL, capture_output=True,
                               text=True, timeout=900)
         assert done.returncode == 0, f"{' '.join(step)} failed:\n{done.stdout}\n{done.stderr}"
@@ -123,16 +127,15 @@ def browser(chromium_path):
     me = psutil.Process()
     before = {p.pid for p in me.children()}
     with sync_playwright() as pw:
+        # Playwright's driver (a child of this process) and the browser processes under it.
+        drivers = [p for p in me.children() if p.pid not in before]
         launched = pw.chromium.launch(executable_path=str(chromium_path), headless=True,
                                       args=CHROMIUM_ARGS, timeout=120_000)
-        # Playwright's driver and the browser processes under it, to check they all end.
-        ours = [p for child in me.children() if child.pid not in before for p in _tree(child)]
         try:
             yield launched
         finally:
+            ours = [p for driver in drivers for p in _tree(driver)]
             launched.close()
-            ours += [p for child in me.children() if child.pid not in before
-                     for p in _tree(child)]
     survivors = _end(ours, grace=10)
     assert not survivors, f"browser processes left running: {survivors}"
 
@@ -189,11 +192,8 @@ def readme_lab_command(course: Path, extra: list[str]):
     # The test already runs in the course environment: use it, install nothing.
     run.ensure_environment = lambda extras: None
     run.VENV, run.BIN, run.PYTHON = Path(sys.prefix), Path(sys.executable).parent, sys.executable
-    run.subprocess.run = capture
-    try:
-        assert run.main(["lab", *extra]) == 0
-    finally:
-        run.subprocess.run = subprocess.run
+    run.subprocess = types.SimpleNamespace(run=capture)
+    assert run.main(["lab", *extra]) == 0
     assert Path(seen["cwd"]) == run.ROOT, "run.py lab should start JupyterLab in the course folder"
     assert str(run.ROOT / "lessons") in seen["args"], "run.py lab should open lessons/"
     args = [a.replace(str(run.ROOT), str(course)) if a.startswith(str(run.ROOT / "lessons")) else a
@@ -253,7 +253,7 @@ def lab(course, tmp_path):
         proc = subprocess.Popen(args, cwd=course, env=env, stdin=subprocess.DEVNULL, stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True)
     server = Lab(f"http://127.0.0.1:{port}", token, course, log)
-    tree = [psutil.Process(proc.pid)]
+    server_process = psutil.Process(proc.pid)
     try:
         deadline = time.monotonic() + SERVER_START_S
         while True:
@@ -270,7 +270,7 @@ def lab(course, tmp_path):
     finally:
         # Kernels run in sessions of their own, so they are not in the server's process group:
         # note the server's process tree, and anything started with this test's folders.
-        tree = {p.pid: p for p in [*_tree(tree[0]), *_started_in(tmp_path)]}
+        tree = {p.pid: p for p in [*_tree(server_process), *_started_in(tmp_path)]}
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)  # JupyterLab shuts its kernels down, then exits
             with contextlib.suppress(subprocess.TimeoutExpired):
