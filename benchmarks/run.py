@@ -148,16 +148,17 @@ def main(argv=None) -> int:
     print(f"Benchmarks ({'quick' if args.quick else 'full'}): {', '.join(selected)}; "
           f"data: {report['machine']['data']}; logs in {logs}", flush=True)
     start = time.perf_counter()
+    args.output.parent.mkdir(parents=True, exist_ok=True)
     for i, name in enumerate(selected, 1):
         print(f"[{i}/{len(selected)}] {name} ...", end=" ", flush=True)
         result = spawn_section(name, args.quick, logs)
         report["sections"][name] = result
         print(f"{result['wall_s']:.0f} s, {result['status']}", flush=True)
-    report["total_s"] = time.perf_counter() - start
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=1, default=float))
-    table = markdown(report)
-    args.output.with_suffix(".md").write_text(table)
+        # Written after every section, so an interrupted run still leaves its figures.
+        report["total_s"] = time.perf_counter() - start
+        args.output.write_text(json.dumps(report, indent=1, default=float))
+        table = markdown(report)
+        args.output.with_suffix(".md").write_text(table)
     print()
     print(table)
     print(f"Wrote {args.output} and {args.output.with_suffix('.md')}")
