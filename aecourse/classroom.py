@@ -123,18 +123,16 @@ def prepare(source: Path, assignment: str) -> dict[str, bytes]:
         return read_tree(Path(tmp))
 
 
-def _max_points(course: dict[str, bytes], assignment: str) -> dict[str, float]:
-    """Notebook name -> total points, read from the instructor notebooks."""
+def max_points(files: dict[str, bytes]) -> dict[str, float]:
+    """Notebook name -> total points, from instructor files given as {relative path: bytes}."""
     import nbformat
 
     points = {}
-    folder = f"source/{assignment}/"
-    for name, data in course.items():
-        stem = name.removeprefix(folder)
-        if name.startswith(folder) and stem.endswith(".ipynb") and "/" not in stem:
+    for name, data in files.items():
+        if name.endswith(".ipynb") and "/" not in name:
             cells = nbformat.reads(data.decode(), as_version=4).cells
             meta = [c.metadata.get("nbgrader", {}) for c in cells]
-            points[stem[:-6]] = sum(float(m.get("points", 0)) for m in meta if m.get("grade"))
+            points[name[:-6]] = sum(float(m.get("points", 0)) for m in meta if m.get("grade"))
     return points
 
 
@@ -145,7 +143,9 @@ def grade_job(job: Job) -> dict:
     each notebook entry has ``notebook, score, max_score, status, detail, cells``.
     """
     record = {"student": job.student, "assignment": job.assignment, "feedback": {}}
-    maxima = _max_points(job.course, job.assignment)
+    source = f"source/{job.assignment}/"
+    maxima = max_points({name.removeprefix(source): data for name, data in job.course.items()
+                         if name.startswith(source)})
 
     def failed(status, detail):
         record["notebooks"] = [

@@ -58,7 +58,7 @@ def check_notebook(path: Path):
     for cell in nb.cells:
         if is_grade(cell) and cell.cell_type == "code":
             score, possible = determine_grade(cell)
-            message = grading._failure_message(cell.outputs) if score != possible else ""
+            message = grading.failure_message(cell.outputs) if score != possible else ""
             rows.append((cell.metadata.nbgrader["grade_id"], score or 0, possible, message))
     return rows, changed
 

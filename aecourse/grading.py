@@ -1,9 +1,9 @@
-"""Grade notebooks with nbgrader: one submission in, one result record out.
+"""Grade notebooks with nbgrader in a private course.
 
-:func:`grade_submission` builds a private nbgrader course in a working folder (the assignment's
-source, a gradebook of its own), autogrades one student's notebooks there and returns plain
-data. It touches nothing outside that folder, so it can run in a sandboxed process, in
-parallel, or on another machine; only the caller merges results into a shared gradebook.
+:func:`prepare_course` builds an nbgrader course in a working folder (the assignment's source,
+its release, a gradebook of its own); :func:`autograde` grades one student's notebooks there
+and returns plain data, touching nothing outside that folder. :mod:`aecourse.sandbox` runs it
+in an isolated process; :mod:`aecourse.classroom` merges the results into the real gradebook.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def prepare_course(root: Path, source: Path, assignment: str, cell_timeout=None,
     return api
 
 
-def _failure_message(outputs) -> str:
+def failure_message(outputs) -> str:
     for out in outputs:
         if out.get("output_type") == "error":
             return f"{out.get('ename', 'Error')}: {out.get('evalue', '')}".splitlines()[0]
@@ -106,7 +106,7 @@ def _messages(autograded: Path) -> dict[str, str]:
     for cell in nb.get("cells", []):
         meta = cell.get("metadata", {}).get("nbgrader", {})
         if meta.get("grade") and cell.get("cell_type") == "code":
-            messages[meta.get("grade_id", "")] = _failure_message(cell.get("outputs", []))
+            messages[meta.get("grade_id", "")] = failure_message(cell.get("outputs", []))
     return messages
 
 
@@ -237,12 +237,3 @@ def solve(source: Path, release: Path, out: Path) -> Path:
                     if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
         nbformat.write(nb, out / path.name)
     return out
-
-
-def grade_submission(submission: Path, source: Path, assignment: str, workdir: Path):
-    """Grade one student's ``submission`` folder against the assignment folder ``source``.
-
-    A pure function of its inputs: everything it writes stays in ``workdir``.
-    """
-    api = prepare_course(Path(workdir), Path(source), assignment)
-    return autograde(api, assignment, Path(submission))

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
+from .runtime import NOISE
+
 ASSIGNMENTS = (
     "01_generative_models",
     "02_pca_autoencoder",
     "03_stacked_autoencoder",
     "04_tying_weights",
     "05_greedy_layerwise",
-)
-
-# TensorFlow's start-up chatter on stderr; nbgrader scores a test cell with stderr as zero.
-STDERR_NOISE = (
-    r"(absl::InitializeLog|cudart_stub|cuda_platform|cuda_executor|cuInit|port\.cc|"
-    r"cpu_feature_guard|oneDNN custom operations|rebuild TensorFlow|computation_placer|"
-    r"Unable to register cu|TF-TRT)"
 )
 
 CELL_TIMEOUT = 300  # seconds; the grading budget's training cells take well under a minute
@@ -32,7 +27,7 @@ def configure(c, root=".") -> None:
     # A student who deletes a test cell gets it back, with its points still at stake.
     c.OverwriteCells.add_missing_cells = True
     c.IgnorePattern.enabled = True
-    c.IgnorePattern.pattern = STDERR_NOISE
+    c.IgnorePattern.pattern = NOISE.pattern  # TensorFlow's start-up chatter on stderr
     c.Execute.timeout = CELL_TIMEOUT
     c.Execute.interrupt_on_timeout = True
     # nbgrader 0.9's autograde steps, plus a cap on output size after its line limit.

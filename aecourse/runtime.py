@@ -8,7 +8,8 @@ import sys
 import tempfile
 
 # Start-up chatter TensorFlow's C++ runtime writes straight to file descriptor 2. nbgrader
-# scores a test cell with any stderr output as zero, so it must all land in the set-up cell.
+# scores a test cell with any stderr output as zero, so it must all land in the set-up cell
+# (and nbgrader's IgnorePattern drops any that slips through: see aecourse.nbconfig).
 NOISE = re.compile(
     r"absl::InitializeLog|cudart_stub|cuda_platform|cuda_executor|cuInit|port\.cc|"
     r"cpu_feature_guard|rebuild TensorFlow with the appropriate compiler flags|"

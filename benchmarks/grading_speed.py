@@ -179,14 +179,14 @@ def _consistent(kinds: dict[str, str], scores: dict[str, float], full: float) ->
 
 def batch(quick: bool, assignment: str = BATCH_ASSIGNMENT) -> dict:
     """Grade one batch three ways and compare throughputs."""
-    from aecourse.classroom import _max_points, read_tree
+    from aecourse.classroom import max_points, read_tree
 
     n = 6 if quick else 20
     data: dict = {"assignment": assignment, "submissions": n, "runs": {}}
     with tempfile.TemporaryDirectory(prefix="aecourse-bench-batch-") as tmp:
         tmp = Path(tmp)
         tree, kinds = make_batch(assignment, n, tmp)
-        full = sum(_max_points(read_tree(SOLUTIONS / assignment)).values())
+        full = sum(max_points(read_tree(SOLUTIONS / assignment)).values())
         data["mix"] = {k: list(kinds.values()).count(k) for k in ("correct", "partial", "blank")}
         course_dir = tmp / "course"
         shutil.copytree(SOLUTIONS / assignment, course_dir / "solutions" / assignment)
