@@ -82,7 +82,7 @@ def collect(submissions: Path, assignment: str | None, course: Path) -> list[Job
     zips = sorted(submissions.glob("*.zip"))
     prepared: dict[str, dict[str, bytes]] = {}
 
-    def source(name):
+    def prepared_course(name):
         if name not in prepared:
             folder = course / "solutions" / name
             if not folder.is_dir():
@@ -95,7 +95,7 @@ def collect(submissions: Path, assignment: str | None, course: Path) -> list[Job
         if not assignment:
             raise ValueError("grading a folder of zip files needs --assignment")
         for path in zips:
-            job = Job(student_id(path.stem), assignment, source(assignment), {})
+            job = Job(student_id(path.stem), assignment, prepared_course(assignment), {})
             try:
                 job.submission = _read_zip(path)
             except (zipfile.BadZipFile, ValueError, OSError) as err:
@@ -107,7 +107,7 @@ def collect(submissions: Path, assignment: str | None, course: Path) -> list[Job
             if assignment and assignment_dir.name != assignment:
                 continue
             jobs.append(Job(student_id(student_dir.name), assignment_dir.name,
-                            source(assignment_dir.name), read_tree(assignment_dir)))
+                            prepared_course(assignment_dir.name), read_tree(assignment_dir)))
     if not jobs:
         raise FileNotFoundError(f"no submissions found in {submissions}")
     return jobs
@@ -189,14 +189,11 @@ def merge(db_url: str, course: Path, records: list[dict]) -> None:
             gb.update_or_create_student(student)
             with contextlib.suppress(MissingEntry):
                 gb.remove_submission(assignment, student)
-            submission = gb.add_submission(assignment, student)
+            notebooks = {n.name: n for n in gb.add_submission(assignment, student).notebooks}
             for nb in record["notebooks"]:
                 scores = {c["grade_id"]: c["score"] for c in nb["cells"]}
-                for notebook in submission.notebooks:
-                    if notebook.name != nb["notebook"]:
-                        continue
-                    for grade in notebook.grades:
-                        grade.auto_score = scores.get(grade.name, 0.0)
+                for grade in notebooks[nb["notebook"]].grades:
+                    grade.auto_score = scores.get(grade.name, 0.0)
             gb.db.commit()
 
 
