@@ -126,6 +126,42 @@ def release(root: Path, assignments) -> list[str]:
     return problems
 
 
+def check_variants(root: Path, assignment: str, report=print) -> list[str]:
+    """Grade every variant of ``assignment`` (see :mod:`aecourse.variants`); return problems."""
+    from . import variants
+
+    found = []
+    listed = variants.load(root, assignment)
+    if not listed:
+        return [f"{assignment}: no variants in {root / variants.FOLDER / (assignment + '.py')}"]
+    with tempfile.TemporaryDirectory(prefix=f"aecourse-{assignment}-") as tmp:
+        source = root / "solutions" / assignment
+        api = grading.prepare_course(Path(tmp), source, assignment)
+        solved = grading.solve(source, Path(tmp) / "release" / assignment, Path(tmp) / "solved")
+        for variant in listed:
+            submission = variants.apply(solved, variant, Path(tmp) / "variants" / variant.name)
+            results = grading.autograde(api, assignment, submission, student=variant.student)
+            cells = {c.grade_id: (c.score, c.max_score) for r in results for c in r.cells}
+            score, full = sum(s for s, _ in cells.values()), sum(m for _, m in cells.values())
+            mine = variants.problems(variant, cells)
+            report(f"{assignment}: {'wrong' if variant.wrong else 'right'} {variant.name}: "
+                   f"{score:g}/{full:g}{'  <- ' + '; '.join(mine) if mine else ''}")
+            found += [f"{assignment}: {p}" for p in mine]
+    return found
+
+
+def cmd_variants(args) -> int:
+    root = Path(args.root).resolve()
+    problems = []
+    for assignment in args.assignments or ASSIGNMENTS:
+        problems += check_variants(root, assignment)
+    for problem in problems:
+        print(f"FAILED {problem}", file=sys.stderr)
+    print("Every wrong answer loses points and every right one earns full marks."
+          if not problems else f"{len(problems)} problem(s).")
+    return 1 if problems else 0
+
+
 def cmd_release(args) -> int:
     problems = release(Path(args.root).resolve(), args.assignments or ASSIGNMENTS)
     for problem in problems:
@@ -187,6 +223,12 @@ def main(argv=None) -> int:
     p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT")
     p.add_argument("--root", default=".", help="the course folder (default: current folder)")
     p.set_defaults(func=cmd_release)
+
+    p = sub.add_parser("variants", help="grade the plausible wrong and right answers listed "
+                                        "in variants/ and check each gets what it deserves")
+    p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT")
+    p.add_argument("--root", default=".", help="the course folder (default: current folder)")
+    p.set_defaults(func=cmd_variants)
 
     p = sub.add_parser("grade", help="autograde a class of submissions (sandboxed, parallel)")
     p.add_argument("submissions", metavar="SUBMISSIONS",

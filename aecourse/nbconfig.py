@@ -12,6 +12,12 @@ ASSIGNMENTS = (
     "05_greedy_layerwise",
 )
 
+# Python kernels that grade start by printing warnings on stdout (a warning is not a wrong
+# answer, but nbgrader zeroes a test cell with any stderr).
+KERNEL_ARGUMENTS = [
+    "--IPKernelApp.exec_lines=import aecourse.runtime as _a; _a.warnings_to_stdout(); del _a",
+]
+
 CELL_TIMEOUT = 300  # seconds; the grading budget's training cells take well under a minute
 
 
@@ -30,6 +36,7 @@ def configure(c, root=".") -> None:
     c.IgnorePattern.pattern = NOISE.pattern  # TensorFlow's start-up chatter on stderr
     c.Execute.timeout = CELL_TIMEOUT
     c.Execute.interrupt_on_timeout = True
+    c.Execute.extra_arguments = list(KERNEL_ARGUMENTS)
     # nbgrader 0.9's autograde steps, plus a cap on output size after its line limit.
     from nbconvert.preprocessors import ClearMetadataPreprocessor
     from nbgrader.preprocessors import (

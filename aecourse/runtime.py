@@ -48,6 +48,25 @@ def quiet_tensorflow():
     return tf
 
 
+def warnings_to_stdout() -> None:
+    """Print Python warnings on stdout, marked as warnings.
+
+    nbgrader scores a test cell with any stderr output as zero, and a warning (Keras 3's about
+    ``input_shape=``, say) is not a wrong answer. Grading kernels call this at start (see
+    :data:`aecourse.nbconfig.KERNEL_ARGUMENTS`); real errors still raise and still fail.
+    """
+    import warnings
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        text = warnings.formatwarning(message, category, filename, lineno, line)
+        sys.stdout.write(WARNING_NOTE + text)
+
+    warnings.showwarning = show
+
+
+WARNING_NOTE = "Warning (shown, not counted against you): "
+
+
 def set_seed(seed: int = 42) -> None:
     """Seed Python, NumPy and (when imported) Keras/TensorFlow for reproducible runs."""
     import random

@@ -91,3 +91,43 @@ def test_check_reports_points_and_exit_code(course, capsys):
 def test_check_missing_notebook(tmp_path, capsys):
     assert main(["check", str(tmp_path / "absent.ipynb")]) == 1
     assert "no such notebook" in capsys.readouterr().err
+
+
+VARIANTS = '''
+WRONG = {
+    "doubles": {"why": "x + x", "cells": {"ex_square": "def square(x):\\n    return x + x"},
+                "caught_by": ["test_square"]},
+    "odd_square": {"why": "wrong sign for negatives",
+                   "cells": {"ex_square": "def square(x):\\n    return abs(x) * x"},
+                   "caught_by": ["test_square_more"]},
+}
+RIGHT = {
+    "power": {"why": "x ** 2", "cells": {"ex_square": "def square(x):\\n    return x ** 2"}},
+    "warns": {"why": "correct, with a warning on stderr",
+              "cells": {"ex_square": "import warnings\\n\\ndef square(x):\\n"
+                                     "    warnings.warn('deprecated style')\\n"
+                                     "    return x * x"}},
+}
+'''
+
+
+def test_variants_are_graded_and_judged(course, capsys):
+    (course / "variants").mkdir()
+    (course / "variants" / "toy.py").write_text(VARIANTS)
+    assert main(["variants", "toy", "--root", str(course)]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"wrong doubles: 0/3", out) and re.search(r"right warns: 3/3", out), out
+
+    # a wrong answer that the named test does not catch is reported
+    (course / "variants" / "toy.py").write_text(VARIANTS.replace(
+        '"caught_by": ["test_square_more"]', '"caught_by": ["test_square"]'))
+    assert main(["variants", "toy", "--root", str(course)]) == 1
+    assert "'odd_square' passes test_square," in capsys.readouterr().err
+
+
+def test_variants_name_existing_cells(course, capsys):
+    (course / "variants").mkdir()
+    (course / "variants" / "toy.py").write_text(
+        'RIGHT = {"typo": {"cells": {"ex_sqaure": "def square(x):\\n    return x * x"}}}')
+    with pytest.raises(ValueError, match="names no solution cell ex_sqaure"):
+        main(["variants", "toy", "--root", str(course)])

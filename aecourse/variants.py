@@ -1,0 +1,95 @@
+"""Other answers to the course's exercises: plausible wrong ones and correct ones in other styles.
+
+``variants/<assignment>.py`` (beside ``solutions/``, never released) defines two dicts::
+
+    WRONG = {"relu_encoder": {"why": "ReLU instead of a linear encoder",
+                              "cells": {"ex1_build_linear_autoencoder": "def build...(): ..."},
+                              "caught_by": ["test_ex1_linear"]}}      # optional
+    RIGHT = {"textbook_tf_keras": {"why": "...", "cells": {...}}}
+
+Each variant replaces whole solution cells (by ``grade_id``) of the solved lesson with what a
+student would write there. A wrong variant must lose points (in every ``caught_by`` test cell,
+when given); a right one must earn full marks. :func:`submissions` writes them as student
+submissions, for the grader to grade like any other.
+"""
+
+from __future__ import annotations
+
+import runpy
+from dataclasses import dataclass, field
+from pathlib import Path
+
+FOLDER = "variants"
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One answer to some exercises of an assignment."""
+
+    name: str
+    wrong: bool
+    why: str
+    cells: dict[str, str]  # solution cell grade_id -> the cell's whole source
+    caught_by: tuple[str, ...] = field(default=())
+
+    @property
+    def student(self) -> str:
+        """The student id under which the variant is graded."""
+        return f"{'wrong' if self.wrong else 'right'}-{self.name}"
+
+
+def load(root: Path, assignment: str) -> list[Variant]:
+    """The variants of ``assignment`` in the course at ``root`` (none when it has no file)."""
+    path = Path(root) / FOLDER / f"{assignment}.py"
+    if not path.is_file():
+        return []
+    found = runpy.run_path(str(path))
+    variants = []
+    for wrong, table in ((True, found.get("WRONG", {})), (False, found.get("RIGHT", {}))):
+        for name, spec in table.items():
+            unknown = set(spec) - {"why", "cells", "caught_by"}
+            if unknown or not spec.get("cells"):
+                raise ValueError(f"{path}: variant {name!r} needs 'cells' (and only 'why', "
+                                 f"'caught_by' besides); found {sorted(spec)}")
+            variants.append(Variant(name, wrong, spec.get("why", ""), dict(spec["cells"]),
+                                    tuple(spec.get("caught_by", ()))))
+    return variants
+
+
+def apply(solved: Path, variant: Variant, out: Path) -> Path:
+    """Write into ``out`` the notebooks of ``solved`` with ``variant``'s cells in place."""
+    import nbformat
+
+    out.mkdir(parents=True, exist_ok=True)
+    missing = set(variant.cells)
+    for path in sorted(solved.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if grade_id in variant.cells and cell.metadata.nbgrader.get("solution"):
+                cell.source = variant.cells[grade_id].strip("\n")
+                missing.discard(grade_id)
+        nbformat.write(nb, out / path.name)
+    if missing:
+        raise ValueError(f"variant {variant.name!r} names no solution cell "
+                         f"{', '.join(sorted(missing))}")
+    return out
+
+
+def problems(variant: Variant, cells: dict[str, tuple[float, float]]) -> list[str]:
+    """What is wrong with how ``variant`` was graded, given grade_id -> (score, max) per test."""
+    score = sum(s for s, _ in cells.values())
+    full = sum(m for _, m in cells.values())
+    if not variant.wrong:
+        lost = [g for g, (s, m) in cells.items() if s < m]
+        return [f"right answer {variant.name!r} loses points in {', '.join(lost)}"] if lost else []
+    found = []
+    if score >= full:
+        found.append(f"wrong answer {variant.name!r} ({variant.why}) earns full marks")
+    for grade_id in variant.caught_by:
+        if grade_id not in cells:
+            found.append(f"wrong answer {variant.name!r}: no test cell {grade_id}")
+        elif cells[grade_id][0] >= cells[grade_id][1]:
+            found.append(f"wrong answer {variant.name!r} passes {grade_id}, which should "
+                         "catch it")
+    return found
