@@ -1,27 +1,31 @@
-"""Grade a whole class: collect submissions, grade each in a sandbox, merge, report.
+"""Grade a whole class: collect submissions, grade each one, hand each record over as it comes.
 
-Each submission becomes a :class:`Job` (plain bytes in, so it can travel to another machine)
-graded by :func:`grade_job`, a pure function returning a plain record. Only this process
-writes the gradebook, the scores CSV and the feedback files.
+Each submission becomes a :class:`Job` (plain bytes in, so that it can travel to another
+machine), graded by :func:`grade_job`: nbgrader runs in the calling process, which is trusted,
+and the student's code in a sandboxed kernel (:mod:`aecourse.sandbox`). :func:`grade_all` runs
+jobs on long-lived worker processes (or a dask.distributed cluster) and gives every record to a
+callback the moment it arrives, so that the caller can store it before the next one.
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
+import datetime as dt
+import hashlib
+import os
 import re
-import shutil
+import signal
 import tempfile
+import time
 import zipfile
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .sandbox import Limits, run
+from .limits import Limits
+from .results import NotebookResult, Status, SubmissionRecord
 
 MAX_UNZIPPED = 200 << 20  # bytes one student's zip may expand to
-CSV_FIELDS = ("student", "assignment", "notebook", "score", "max", "status", "detail")
+TIMESTAMP_FILE = "timestamp.txt"  # written by nbgrader's submit and collect
 
 
 @dataclass
@@ -30,11 +34,25 @@ class Job:
 
     student: str
     assignment: str
-    course: dict[str, bytes]  # a prepared nbgrader course of the assignment (prepare_course)
+    course: dict[str, bytes]  # a prepared nbgrader course of the assignment (see prepare)
     submission: dict[str, bytes]  # the student's files, by relative path
     limits: Limits = field(default_factory=Limits)
-    hidden: tuple[str, ...] = ()  # folders the submission must not see
+    sandbox: str = "bwrap"  # how the kernel runs: "bwrap" or "limits" (see aecourse.sandbox)
     problem: str = ""  # set when the submission could not even be read
+    timestamp: str = ""  # when it was submitted (ISO 8601, UTC), when known
+    course_version: str = ""
+
+    @property
+    def submission_hash(self) -> str:
+        return digest(self.submission)
+
+
+def digest(files: dict[str, bytes]) -> str:
+    """A short fingerprint of a set of files (names and bytes)."""
+    h = hashlib.sha256()
+    for name in sorted(files):
+        h.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
+    return h.hexdigest()[:20]
 
 
 def student_id(name: str) -> str:
@@ -52,9 +70,27 @@ def read_tree(folder: Path) -> dict[str, bytes]:
     return files
 
 
-def _read_zip(path: Path) -> dict[str, bytes]:
-    """The notebooks and other files of a student's zip, flattened; safe against zip bombs."""
-    files, total = {}, 0
+def _iso(when: dt.datetime) -> str:
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    return when.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def tree_timestamp(folder: Path) -> str:
+    """The submission time nbgrader recorded in ``folder/timestamp.txt`` (ISO, UTC), or ''."""
+    from nbgrader.utils import parse_utc
+
+    path = folder / TIMESTAMP_FILE
+    try:
+        return _iso(parse_utc(path.read_text().strip()))
+    except (OSError, ValueError, TypeError, OverflowError):
+        return ""
+
+
+def _read_zip(path: Path) -> tuple[dict[str, bytes], str]:
+    """The files of a student's zip, flattened, and its newest entry's time; safe against
+    zip bombs."""
+    files, total, newest = {}, 0, None
     with zipfile.ZipFile(path) as archive:
         for info in archive.infolist():
             parts = Path(info.filename).parts
@@ -66,50 +102,70 @@ def _read_zip(path: Path) -> dict[str, bytes]:
             name = Path(info.filename).name  # LMS zips nest files in folders; flatten them
             if name and name not in files:
                 files[name] = archive.read(info)
-    return files
+                with contextlib.suppress(ValueError):
+                    when = dt.datetime(*info.date_time)
+                    newest = max(newest, when) if newest else when
+    return files, _iso(newest) if newest else ""
 
 
-def collect(submissions: Path, assignment: str | None, course: Path) -> list[Job]:
-    """Jobs for every submission in ``submissions``.
+def course_version(source: Path) -> str:
+    """A fingerprint of an assignment's instructor notebooks and files."""
+    return digest(read_tree(source))
+
+
+def collect(submissions: Path, assignment: str | None, course: Path,
+            students=None) -> list[Job]:
+    """Jobs for every submission in ``submissions`` (of ``students`` only, when given).
 
     ``submissions`` is either an nbgrader ``submitted/`` tree
-    (``<student>/<assignment>/*.ipynb``) or a folder of zip files, one per student (the
-    student id is the file name without ``.zip``; ``assignment`` must then be given).
+    (``<student>/<assignment>/*.ipynb``, with nbgrader's ``timestamp.txt``) or a folder of zip
+    files, one per student (the student id is the file name without ``.zip``; ``assignment``
+    must then be given).
     """
     submissions = Path(submissions)
     if not submissions.is_dir():
         raise FileNotFoundError(f"no submissions folder {submissions}")
-    zips = sorted(submissions.glob("*.zip"))
-    prepared: dict[str, dict[str, bytes]] = {}
+    wanted = {student_id(s) for s in students} if students else None
+    prepared: dict[str, tuple[dict[str, bytes], str]] = {}
 
-    def prepared_course(name):
+    def job(student, name, files, **extra):
         if name not in prepared:
             folder = course / "solutions" / name
             if not folder.is_dir():
                 raise FileNotFoundError(f"no assignment {name!r}: {folder} does not exist")
-            prepared[name] = prepare(folder, name)
-        return prepared[name]
+            prepared[name] = prepare(folder, name), course_version(folder)
+        files_course, version = prepared[name]
+        return Job(student, name, files_course, files, course_version=version, **extra)
 
     jobs = []
+    zips = sorted(submissions.glob("*.zip"))
     if zips:
         if not assignment:
             raise ValueError("grading a folder of zip files needs --assignment")
         for path in zips:
-            job = Job(student_id(path.stem), assignment, prepared_course(assignment), {})
-            try:
-                job.submission = _read_zip(path)
-            except (zipfile.BadZipFile, ValueError, OSError) as err:
-                job.problem = f"unreadable zip {path.name}: {err}"
-            jobs.append(job)
-        return jobs
-    for student_dir in sorted(p for p in submissions.iterdir() if p.is_dir()):
-        for assignment_dir in sorted(p for p in student_dir.iterdir() if p.is_dir()):
-            if assignment and assignment_dir.name != assignment:
+            student = student_id(path.stem)
+            if wanted is not None and student not in wanted:
                 continue
-            jobs.append(Job(student_id(student_dir.name), assignment_dir.name,
-                            prepared_course(assignment_dir.name), read_tree(assignment_dir)))
+            try:
+                files, when = _read_zip(path)
+                jobs.append(job(student, assignment, files, timestamp=when))
+            except (zipfile.BadZipFile, ValueError, OSError) as err:
+                jobs.append(job(student, assignment, {},
+                                problem=f"unreadable zip {path.name}: {err}"))
+    else:
+        for student_dir in sorted(p for p in submissions.iterdir() if p.is_dir()):
+            student = student_id(student_dir.name)
+            if wanted is not None and student not in wanted:
+                continue
+            for folder in sorted(p for p in student_dir.iterdir() if p.is_dir()):
+                if assignment and folder.name != assignment:
+                    continue
+                files = read_tree(folder)
+                files.pop(TIMESTAMP_FILE, None)
+                jobs.append(job(student, folder.name, files, timestamp=tree_timestamp(folder)))
     if not jobs:
-        raise FileNotFoundError(f"no submissions found in {submissions}")
+        raise FileNotFoundError(f"no submissions found in {submissions}"
+                                + (" for the students asked for" if wanted else ""))
     return jobs
 
 
@@ -136,112 +192,187 @@ def max_points(files: dict[str, bytes]) -> dict[str, float]:
     return points
 
 
-def grade_job(job: Job) -> dict:
-    """Grade one submission in a sandbox; a pure function of ``job``.
+def _write(folder: Path, files: dict[str, bytes]) -> None:
+    for rel, data in files.items():
+        path = folder / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
 
-    Returns ``{"student", "assignment", "notebooks": [...], "feedback": {name: html}}`` where
-    each notebook entry has ``notebook, score, max_score, status, detail, cells``.
+
+def _scratch(root: Path, job: Job) -> Path:
+    """The scratch copy of the student's files (plus the release's other files) that the
+    kernel works in, writable by the sandbox's user; returns its working folder."""
+    from . import sandbox
+
+    work = root / "work"
+    for sub in ("work", "home", "tmp"):
+        (root / sub).mkdir(parents=True)
+    release = f"release/{job.assignment}/"
+    _write(work, {name.removeprefix(release): data for name, data in job.course.items()
+                  if name.startswith(release) and not name.endswith(".ipynb")})
+    _write(work, job.submission)
+    for path in [root, *root.rglob("*")]:
+        sandbox.hand_over(path)
+    return work
+
+
+def grade_job(job: Job) -> SubmissionRecord:
+    """Grade one submission; a function of ``job`` alone.
+
+    nbgrader runs here, in a private folder; the student's code runs in kernels started as
+    ``job.sandbox`` says, which see only a scratch copy of the student's files.
     """
-    record = {"student": job.student, "assignment": job.assignment, "feedback": {}}
-    source = f"source/{job.assignment}/"
-    maxima = max_points({name.removeprefix(source): data for name, data in job.course.items()
-                         if name.startswith(source)})
-
-    def failed(status, detail):
-        record["notebooks"] = [
-            {"notebook": nb, "score": 0.0, "max_score": pts, "status": status,
-             "detail": detail, "cells": []}
-            for nb, pts in sorted(maxima.items())
-        ]
-        return record
+    from . import feedback, grading, sandbox
 
     if job.problem:
-        return failed("invalid-submission", job.problem)
+        return ungraded(job, Status.INVALID_SUBMISSION, job.problem)
+    started = time.monotonic()
+    record = ungraded(job, Status.GRADED, "")
     with tempfile.TemporaryDirectory(prefix="aecourse-job-") as tmp:
-        folder = Path(tmp)
-        for base, files in (("course", job.course), ("submission", job.submission)):
-            for rel, data in files.items():
-                path = folder / base / rel
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(data)
-        (folder / "submission").mkdir(exist_ok=True)
-        result = run(folder, job.assignment, job.student, job.limits, hidden=job.hidden)
-    if "notebooks" not in result:
-        return failed(result["status"], result.get("detail", ""))
-    record["notebooks"] = result["notebooks"]
-    record["feedback"] = result.get("feedback", {})
+        root = Path(tmp)
+        os.chmod(root, 0o700)
+        _write(root / "course", job.course)
+        _write(root / "submission", job.submission)
+        (root / "submission").mkdir(exist_ok=True)
+        work = _scratch(root / "sandbox", job)
+        api = grading.open_course(root / "course", cell_timeout=job.limits.cell,
+                                  kernel=(job.sandbox, work), limits=job.limits)
+        sandbox.kernel_logs()  # forget those of earlier jobs
+        with sandbox.Watchdog(job.limits.wall) as watchdog:
+            results = grading.autograde(api, job.assignment, root / "submission",
+                                        student=job.student)
+        logs = sandbox.kernel_logs()
+        for result in results:
+            if watchdog.expired and not result.status.graded:
+                result.status = Status.TIMEOUT
+                result.detail = f"took longer than {job.limits.wall:g} s in all"
+            elif result.status == Status.KERNEL_DIED and logs:
+                last = [line for line in logs[-1].splitlines() if line.strip()]
+                if last:
+                    result.detail += f" (the kernel's last words: {last[-1][:200]})"
+        hidden = _hidden_lines(root / "course", job.assignment)
+        for result in results:
+            for cell in result.cells:
+                cell.message = feedback.scrub(cell.message, hidden)
+        messages = {c.grade_id: c.message for r in results for c in r.cells}
+        record.feedback = feedback.render(api, job.assignment, job.student, messages)
+    record.notebooks = results
+    record.seconds = round(time.monotonic() - started, 2)
     return record
 
 
-def merge(db_url: str, course: Path, records: list[dict]) -> None:
-    """Write the records' scores into the course's nbgrader gradebook."""
-    from nbgrader.api import Gradebook, MissingEntry
+def _hidden_lines(course: Path, assignment: str) -> set[str]:
+    import nbformat
 
-    from .grading import prepare_course
+    from .feedback import hidden_lines
 
-    with tempfile.TemporaryDirectory(prefix="aecourse-merge-") as tmp:
-        for assignment in sorted({r["assignment"] for r in records}):
-            prepare_course(Path(tmp) / assignment, course / "solutions" / assignment,
-                           assignment, db_url=db_url)
-    with Gradebook(db_url) as gb:
-        for record in records:
-            student, assignment = record["student"], record["assignment"]
-            gb.update_or_create_student(student)
-            with contextlib.suppress(MissingEntry):
-                gb.remove_submission(assignment, student)
-            notebooks = {n.name: n for n in gb.add_submission(assignment, student).notebooks}
-            for nb in record["notebooks"]:
-                scores = {c["grade_id"]: c["score"] for c in nb["cells"]}
-                for grade in notebooks[nb["notebook"]].grades:
-                    grade.auto_score = scores.get(grade.name, 0.0)
-            gb.db.commit()
+    lines = set()
+    for path in sorted((course / "source" / assignment).glob("*.ipynb")):
+        release = course / "release" / assignment / path.name
+        if release.is_file():
+            lines |= hidden_lines(nbformat.read(path, as_version=4),
+                                  nbformat.read(release, as_version=4))
+    return lines
 
 
-def write_reports(records: list[dict], out: Path) -> Path:
-    """Write ``scores.csv`` and per-student feedback HTML under ``out``; return the CSV path."""
-    out.mkdir(parents=True, exist_ok=True)
-    rows = io.StringIO()
-    writer = csv.DictWriter(rows, fieldnames=CSV_FIELDS)
-    writer.writeheader()
-    for record in sorted(records, key=lambda r: (r["student"], r["assignment"])):
-        for nb in record["notebooks"]:
-            writer.writerow({"student": record["student"], "assignment": record["assignment"],
-                             "notebook": nb["notebook"], "score": f"{nb['score']:g}",
-                             "max": f"{nb['max_score']:g}", "status": nb["status"],
-                             "detail": nb.get("detail", "")})
-        folder = out / "feedback" / record["student"] / record["assignment"]
-        shutil.rmtree(folder, ignore_errors=True)
-        for name, html in record.get("feedback", {}).items():
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / f"{name}.html").write_text(html)
-    path = out / "scores.csv"
-    path.write_text(rows.getvalue())
-    return path
+def ungraded(job: Job, status: Status, detail: str) -> SubmissionRecord:
+    """A record giving every notebook of ``job`` zero points, with ``status`` and ``detail``."""
+    source = f"source/{job.assignment}/"
+    maxima = max_points({name.removeprefix(source): data for name, data in job.course.items()
+                         if name.startswith(source)})
+    return SubmissionRecord(job.student, job.assignment,
+                            [NotebookResult(nb, 0.0, pts, status, detail=detail)
+                             for nb, pts in sorted(maxima.items())],
+                            timestamp=job.timestamp, submission_hash=job.submission_hash,
+                            course_version=job.course_version)
+
+
+def _crashed(job: Job, err: BaseException) -> SubmissionRecord:
+    """The record of a job whose grading itself failed (a bug, or a worker lost)."""
+    detail = f"{type(err).__name__}: {err}".strip().splitlines()[0][:300]
+    return ungraded(job, Status.GRADER_ERROR, detail)
+
+
+def _warm_worker() -> None:
+    """Start-up of a worker process: load nbgrader once; leave Ctrl-C to the parent, and
+    end with it (its kernels end with the worker)."""
+    import ctypes
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with contextlib.suppress(AttributeError, OSError):
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    import nbgrader.apps  # noqa: F401
+    import nbgrader.converters  # noqa: F401
+
+    from .grading import quiet_nbgrader
+
+    quiet_nbgrader()
 
 
 def grade_all(jobs: list[Job], workers: int = 1, scheduler: str | None = None,
-              progress: bool = True) -> list[dict]:
-    """Grade ``jobs`` with ``workers`` local threads (each drives a sandboxed process), or on
-    the dask.distributed cluster at ``scheduler``; return the records in job order."""
+              on_record=None, progress: bool = True) -> list[SubmissionRecord]:
+    """Grade ``jobs`` on ``workers`` worker processes, or on the dask.distributed cluster at
+    ``scheduler``; call ``on_record(record)`` for each as soon as it is graded. Returns the
+    records in job order. On Ctrl-C the workers are stopped and the interrupt re-raised: what
+    ``on_record`` has stored is kept."""
     from tqdm.auto import tqdm
 
-    records: list[dict | None] = [None] * len(jobs)
+    records: list[SubmissionRecord | None] = [None] * len(jobs)
     bar = tqdm(total=len(jobs), unit="submission", disable=not progress)
-    if scheduler:
-        from distributed import Client
-        from distributed import as_completed as dask_completed
 
-        with Client(scheduler) as client:
-            futures = client.map(grade_job, jobs, pure=False)
-            index = {f.key: i for i, f in enumerate(futures)}
-            for future in dask_completed(futures):
-                records[index[future.key]] = future.result()
-                bar.update()
-    else:
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            futures = {pool.submit(grade_job, job): i for i, job in enumerate(jobs)}
-            for future in as_completed(futures):
-                records[futures[future]] = future.result()
-                bar.update()
-    bar.close()
+    def done(index, record):
+        records[index] = record
+        if on_record is not None:
+            on_record(record)
+        bar.update()
+
+    try:
+        if scheduler:
+            _grade_on_cluster(jobs, scheduler, done)
+        else:
+            _grade_locally(jobs, workers, done)
+    finally:
+        bar.close()
     return records
+
+
+def _grade_locally(jobs, workers, done) -> None:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    pool = ProcessPoolExecutor(max_workers=max(1, min(workers, len(jobs))),
+                               mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_warm_worker)
+    try:
+        futures = {pool.submit(grade_job, job): i for i, job in enumerate(jobs)}
+        for future in as_completed(futures):
+            index = futures[future]
+            try:
+                record = future.result()
+            except Exception as err:  # a grader bug or a lost worker: say so, go on
+                record = _crashed(jobs[index], err)
+            done(index, record)
+    except BaseException:
+        for process in list(getattr(pool, "_processes", {}).values()):
+            with contextlib.suppress(Exception):
+                process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+
+
+def _grade_on_cluster(jobs, scheduler, done) -> None:
+    from distributed import Client
+    from distributed import as_completed as dask_completed
+
+    with Client(scheduler) as client:
+        futures = client.map(grade_job, jobs, pure=False)
+        index = {f.key: i for i, f in enumerate(futures)}
+        for future in dask_completed(futures):
+            i = index[future.key]
+            try:
+                record = future.result()
+            except Exception as err:
+                record = _crashed(jobs[i], err)
+            done(i, record)
+

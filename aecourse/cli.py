@@ -1,4 +1,5 @@
-"""The ``aecourse`` command: data, student self-check, and release for instructors."""
+"""The ``aecourse`` command: data, a student's self-check, and the instructor's release,
+variants and grade."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from . import grading
+from .limits import Limits, parse_size
 from .nbconfig import ASSIGNMENTS
 
 
@@ -36,31 +38,48 @@ def _cell_table(rows, header) -> str:
 
 
 def check_notebook(path: Path):
-    """Run ``path`` as ``nbgrader validate`` does; return (rows, changed test cells).
+    """Run ``path`` as ``nbgrader validate`` does; return its rows, one per test cell.
 
-    Each row is ``(grade_id, earned, possible, first line of the failure)``.
+    Each row is ``(grade_id, earned, possible, message)``. Test cells that were edited or
+    deleted (compared with the list the released lesson carries) earn nothing here: they
+    are put back, unedited, when the notebook is graded.
     """
     import nbformat
+    from nbgrader.preprocessors import CheckCellMetadata, ClearOutput
     from nbgrader.utils import chdir, determine_grade, is_grade
     from nbgrader.validator import Validator
     from traitlets.config import Config
 
     from .nbconfig import configure
+    from .preprocessors import GradingExecute, StderrIsNotAFailure
 
     config = Config()
     configure(config)
     validator = Validator(config=config)
+    validator.preprocessors = [CheckCellMetadata, ClearOutput, GradingExecute,
+                               StderrIsNotAFailure]
     nb = nbformat.read(path, as_version=4)
+    released = nb.metadata.get(grading.MANIFEST, {}).get("tests")
     with chdir(str(path.parent.resolve())):
         nb = validator._preprocess(nb)  # runs it as `nbgrader validate` does
-    changed = [c.metadata.nbgrader.get("grade_id", "?") for c in validator._get_changed_cells(nb)]
-    rows = []
+    changed = {c.metadata.nbgrader.get("grade_id") for c in validator._get_changed_cells(nb)}
+    rows, seen = [], set()
     for cell in nb.cells:
         if is_grade(cell) and cell.cell_type == "code":
+            grade_id = cell.metadata.nbgrader["grade_id"]
+            seen.add(grade_id)
             score, possible = determine_grade(cell)
+            if grade_id in changed:
+                rows.append((grade_id, 0, possible, "edited: this test cell was changed (it is "
+                                                    "put back as released when graded)"))
+                continue
             message = grading.failure_message(cell.outputs) if score != possible else ""
-            rows.append((cell.metadata.nbgrader["grade_id"], score or 0, possible, message))
-    return rows, changed
+            rows.append((grade_id, score or 0, possible, message))
+    for grade_id, points in (released or {}).items():
+        if grade_id not in seen:
+            rows.append((grade_id, 0, points, "deleted: this test cell is missing (it is put "
+                                              "back when graded)"))
+    return rows, released is not None
 
 
 def cmd_check(args) -> int:
@@ -69,24 +88,25 @@ def cmd_check(args) -> int:
     for name in args.notebooks:
         path = Path(name)
         if not path.is_file():
-            print(f"{path}: no such notebook", file=sys.stderr)
+            print(f"aecourse check: {path}: no such notebook", file=sys.stderr)
             failed = True
             continue
         print(f"Checking {path} (visible tests only: hidden tests run when your work is graded)")
         try:
-            rows, changed = check_notebook(path)
+            rows, listed = check_notebook(path)
         except Exception as err:  # an unreadable notebook is the student's to fix
-            print(f"{path}: could not be run: {err}", file=sys.stderr)
+            reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            print(f"aecourse check: {path}: could not be run: {reason}", file=sys.stderr)
             failed = True
             continue
         print(_cell_table([(g, f"{e:g}/{p:g}", m) for g, e, p, m in rows],
-                          ("test", "points", "failure")))
+                          ("test", "points", "message")))
         earned, possible = sum(r[1] for r in rows), sum(r[2] for r in rows)
         print(f"Total: {earned:g}/{possible:g} points from visible tests.")
-        if changed:
-            print("Warning: these read-only test cells were edited and will be restored when "
-                  "graded: " + ", ".join(changed))
-        failed = failed or earned < possible or bool(changed)
+        if not listed:
+            print("Note: this notebook carries no list of its test cells, so deleted test "
+                  "cells cannot be noticed; work on the released lesson.")
+        failed = failed or earned < possible
     return 1 if failed else 0
 
 
@@ -126,35 +146,34 @@ def release(root: Path, assignments) -> list[str]:
     return problems
 
 
-def check_variants(root: Path, assignment: str, report=print) -> list[str]:
-    """Grade every variant of ``assignment`` (see :mod:`aecourse.variants`); return problems."""
-    from . import variants
+def prove(root: Path, assignments, workers: int = 2, report=print) -> list[str]:
+    """Grade, as a class is graded, each assignment's solution, release, undone exercises and
+    variants (see :mod:`aecourse.variants`); return what did not get what it deserves."""
+    from . import sandbox, variants
+    from .batch import grade_class
 
     found = []
-    listed = variants.load(root, assignment)
-    if not listed:
-        return [f"{assignment}: no variants in {root / variants.FOLDER / (assignment + '.py')}"]
-    with tempfile.TemporaryDirectory(prefix=f"aecourse-{assignment}-") as tmp:
-        source = root / "solutions" / assignment
-        api = grading.prepare_course(Path(tmp), source, assignment)
-        solved = grading.solve(source, Path(tmp) / "release" / assignment, Path(tmp) / "solved")
-        for variant in listed:
-            submission = variants.apply(solved, variant, Path(tmp) / "variants" / variant.name)
-            results = grading.autograde(api, assignment, submission, student=variant.student)
-            cells = {c.grade_id: (c.score, c.max_score) for r in results for c in r.cells}
-            score, full = sum(s for s, _ in cells.values()), sum(m for _, m in cells.values())
-            mine = variants.problems(variant, cells)
-            report(f"{assignment}: {'wrong' if variant.wrong else 'right'} {variant.name}: "
-                   f"{score:g}/{full:g}{'  <- ' + '; '.join(mine) if mine else ''}")
-            found += [f"{assignment}: {p}" for p in mine]
+    with tempfile.TemporaryDirectory(prefix="aecourse-prove-") as tmp:
+        submitted, made = Path(tmp) / "submitted", {}
+        for assignment in assignments:
+            if not variants.load(root, assignment):
+                found.append(f"{assignment}: no variants in {root / variants.FOLDER}")
+            made[assignment] = variants.submissions(root, assignment, submitted)
+        summary = grade_class(submitted, course=root, out=Path(tmp) / "out",
+                              db_url=f"sqlite:///{Path(tmp) / 'gradebook.db'}",
+                              workers=workers, sandboxed=not sandbox.problem(), say=report)
+    for record in sorted(summary.graded, key=lambda r: (r.assignment, r.student)):
+        cells = {c.grade_id: (c.score, c.max_score) for n in record.notebooks for c in n.cells}
+        mine = variants.judge(record.student, made[record.assignment][record.student], cells,
+                              [n.status for n in record.notebooks])
+        report(f"{record.assignment}: {record.student}: {record.score:g}/{record.max_score:g}"
+               + (f"  <- {'; '.join(mine)}" if mine else ""))
+        found += [f"{record.assignment}: {p}" for p in mine]
     return found
 
 
 def cmd_variants(args) -> int:
-    root = Path(args.root).resolve()
-    problems = []
-    for assignment in args.assignments or ASSIGNMENTS:
-        problems += check_variants(root, assignment)
+    problems = prove(Path(args.root).resolve(), args.assignments or ASSIGNMENTS, args.workers)
     for problem in problems:
         print(f"FAILED {problem}", file=sys.stderr)
     print("Every wrong answer loses points and every right one earns full marks."
@@ -171,43 +190,48 @@ def cmd_release(args) -> int:
 
 
 def cmd_grade(args) -> int:
-    """Autograde a class: sandboxed, in parallel; gradebook, scores CSV and feedback."""
-    from . import classroom, sandbox
+    """Autograde a class: sandboxed, in parallel, resumable; gradebook, scores and feedback."""
+    from .batch import grade_class
 
-    course = Path(args.course).resolve()
-    out = Path(args.output).resolve()
-    db_url = args.db or f"sqlite:///{course / 'gradebook.db'}"
-    limits = sandbox.Limits(wall=args.timeout, cell=args.cell_timeout,
-                            memory=sandbox.parse_size(args.memory))
+    limits = Limits(wall=args.timeout, cell=args.cell_timeout, memory=parse_size(args.memory))
     try:
-        jobs = classroom.collect(Path(args.submissions), args.assignment, course)
-    except (FileNotFoundError, ValueError) as err:
-        print(f"aecourse grade: {err}", file=sys.stderr)
-        return 2
-    hidden = [course, Path(args.submissions).resolve(), out]
-    if db_url.startswith("sqlite:///"):
-        hidden.append(Path(db_url.removeprefix("sqlite:///")).resolve().parent)
-    for job in jobs:
-        job.limits, job.hidden = limits, tuple(str(p) for p in hidden)
-    where = f"on {args.scheduler}" if args.scheduler else f"with {args.workers} worker(s)"
-    print(f"Grading {len(jobs)} submission(s) {where}; isolation: {sandbox.isolation()}",
-          flush=True)
-    records = classroom.grade_all(jobs, workers=args.workers, scheduler=args.scheduler)
-    classroom.merge(db_url, course, records)
-    csv_path = classroom.write_reports(records, out)
-    statuses = [nb["status"] for r in records for nb in r["notebooks"]]
-    print(f"Scores: {csv_path}; feedback: {out / 'feedback'}; gradebook: {db_url}")
-    problems = [s for s in statuses if not s.startswith("graded")]
-    if problems:
-        print(f"{len(problems)} notebook(s) not graded normally; see the status column.")
+        summary = grade_class(
+            Path(args.submissions), course=Path(args.course), out=Path(args.output),
+            db_url=args.db, assignment=args.assignment, students=args.student,
+            workers=args.workers, scheduler=args.scheduler, limits=limits,
+            sandboxed=not args.no_sandbox, force=args.force,
+            say=lambda text: print(text, flush=True))
+    except KeyboardInterrupt:
+        print("aecourse grade: interrupted; every submission graded so far is saved: run the "
+              "same command again to grade the rest", file=sys.stderr)
+        return 130
+    print(f"Scores: {summary.scores}; feedback: {summary.scores.parent / 'feedback'}; "
+          f"gradebook: {summary.db_url}")
+    if summary.problems:
+        print(f"{len(summary.problems)} notebook(s) not graded normally; see the status "
+              "column of the scores.")
     return 0
 
 
-def main(argv=None) -> int:
-    import warnings
+def _expected_errors():
+    from .datasets import DataError
+    from .gradebook import GradebookError
+    from .sandbox import SandboxUnavailable
 
-    # nbgrader 0.9 trips over its own SQLAlchemy session use; harmless, but noisy.
-    warnings.filterwarnings("ignore", message=".*not in session.*")
+    return (FileNotFoundError, NotADirectoryError, PermissionError, ValueError, DataError,
+            GradebookError, SandboxUnavailable)
+
+
+def main(argv=None) -> int:
+    import os
+
+    # nbgrader runs its tools (alembic) from PATH: this environment's must come first, even
+    # when the command is started without activating the environment.
+    tools = str(Path(sys.executable).parent)
+    if tools not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = tools + os.pathsep + os.environ.get("PATH", "")
+
+    grading.quiet_nbgrader()
     parser = argparse.ArgumentParser(prog="aecourse", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -224,10 +248,12 @@ def main(argv=None) -> int:
     p.add_argument("--root", default=".", help="the course folder (default: current folder)")
     p.set_defaults(func=cmd_release)
 
-    p = sub.add_parser("variants", help="grade the plausible wrong and right answers listed "
-                                        "in variants/ and check each gets what it deserves")
+    p = sub.add_parser("variants", help="grade each lesson's solution, release, undone "
+                                        "exercises and the wrong and right answers listed in "
+                                        "variants/, and check each gets what it deserves")
     p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT")
     p.add_argument("--root", default=".", help="the course folder (default: current folder)")
+    p.add_argument("--workers", type=int, default=2, help="submissions graded at once")
     p.set_defaults(func=cmd_variants)
 
     p = sub.add_parser("grade", help="autograde a class of submissions (sandboxed, parallel)")
@@ -238,14 +264,30 @@ def main(argv=None) -> int:
     p.add_argument("--output", default="graded", help="where scores.csv and feedback/ go")
     p.add_argument("--db", help="gradebook SQLAlchemy URL (default: COURSE/gradebook.db)")
     p.add_argument("--workers", type=int, default=1, help="submissions graded at once")
-    p.add_argument("--timeout", type=float, default=600, help="seconds per submission")
-    p.add_argument("--cell-timeout", type=int, default=300, help="seconds per cell")
-    p.add_argument("--memory", default="6G", help="memory (address space) per submission")
+    p.add_argument("--timeout", type=float, default=Limits.wall,
+                   help=f"seconds per submission (default {Limits.wall:g})")
+    p.add_argument("--cell-timeout", type=int, default=Limits.cell,
+                   help=f"seconds per cell (default {Limits.cell})")
+    p.add_argument("--memory", default=f"{Limits.memory >> 30}G",
+                   help=f"memory (address space) per kernel (default {Limits.memory >> 30}G)")
     p.add_argument("--scheduler", help="dask.distributed scheduler address to grade on")
+    p.add_argument("--student", action="append", metavar="ID",
+                   help="grade only this student (repeatable)")
+    p.add_argument("--force", action="store_true",
+                   help="regrade submissions already graded with the same files")
+    p.add_argument("--no-sandbox", action="store_true",
+                   help="grade without bubblewrap: student code can read and change anything "
+                        "your user can")
     p.set_defaults(func=cmd_grade)
 
     args = parser.parse_args(argv)
-    return args.func(args)
+    expected = _expected_errors()
+    try:
+        return args.func(args)
+    except expected as err:  # the user's to fix: one line, no traceback
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        print(f"aecourse {args.command}: {reason}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -10,38 +10,22 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .results import CellResult, NotebookResult, Status
+
 STUDENT = "student"
+MANIFEST = "aecourse"  # the released notebooks' metadata key for their list of test cells
 
 
-@dataclass
-class CellResult:
-    """The outcome of one autograded test cell."""
+def quiet_nbgrader() -> None:
+    """Silence the warning nbgrader 0.9 raises over its own SQLAlchemy session use."""
+    import warnings
 
-    grade_id: str
-    score: float
-    max_score: float
-    message: str = ""  # first line of the error, when the cell failed
+    warnings.filterwarnings("ignore", message=".*not in session.*")
 
 
-@dataclass
-class NotebookResult:
-    """The outcome of one notebook."""
-
-    notebook: str
-    score: float
-    max_score: float
-    status: str  # "graded", or what went wrong
-    cells: list[CellResult] = field(default_factory=list)
-    detail: str = ""
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-def _config(root: Path, cell_timeout=None, db_url=None):
+def _config(root: Path, cell_timeout=None, db_url=None, kernel=None, limits=None):
     from traitlets.config import Config
 
     from .nbconfig import configure
@@ -53,18 +37,31 @@ def _config(root: Path, cell_timeout=None, db_url=None):
     c.CourseDirectory.source_directory = "source"
     c.CourseDirectory.release_directory = "release"
     c.CourseDirectory.db_url = db_url or f"sqlite:///{root / 'gradebook.db'}"
+    c.HTMLExporter.sanitize_html = True  # feedback: no script from a submission runs
+    if kernel:
+        mode, work = kernel
+        c.GradingKernelManager.mode = mode
+        c.GradingKernelManager.work_dir = str(work)
+    if limits:
+        for name in ("memory", "file_size", "scratch", "processes", "message"):
+            setattr(c.GradingKernelManager, name, getattr(limits, name))
+        c.GradingExecute.max_output = limits.output
     return c
 
 
-def _api(root: Path, cell_timeout=None, db_url=None):
+def _api(root: Path, cell_timeout=None, db_url=None, kernel=None, limits=None):
     from nbgrader.apps import NbGraderAPI
 
-    return NbGraderAPI(config=_config(root, cell_timeout, db_url))
+    return NbGraderAPI(config=_config(root, cell_timeout, db_url, kernel, limits))
 
 
-def open_course(root: Path, cell_timeout=None):
-    """The :class:`nbgrader.apps.NbGraderAPI` of a course made by :func:`prepare_course`."""
-    return _api(Path(root), cell_timeout)
+def open_course(root: Path, cell_timeout=None, kernel=None, limits=None):
+    """The :class:`nbgrader.apps.NbGraderAPI` of a course made by :func:`prepare_course`.
+
+    ``kernel`` is ``(mode, work folder)`` for :class:`aecourse.sandbox.GradingKernelManager`
+    (default: a trusted kernel), ``limits`` an :class:`aecourse.limits.Limits`.
+    """
+    return _api(Path(root), cell_timeout, kernel=kernel, limits=limits)
 
 
 def _check(result: dict, what: str) -> None:
@@ -84,7 +81,26 @@ def prepare_course(root: Path, source: Path, assignment: str, cell_timeout=None,
     shutil.copytree(source, root / "source" / assignment, dirs_exist_ok=True)
     api = _api(root, cell_timeout, db_url)
     _check(api.generate_assignment(assignment), f"generate_assignment {assignment}")
+    stamp_tests(root / "release" / assignment)
     return api
+
+
+def test_cells(nb) -> dict[str, float]:
+    """grade_id -> points of the autograded test cells of ``nb`` (a notebook node)."""
+    return {c.metadata.nbgrader["grade_id"]: float(c.metadata.nbgrader.get("points", 0))
+            for c in nb.cells
+            if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")}
+
+
+def stamp_tests(release: Path) -> None:
+    """Record in each released notebook's metadata the test cells it ships with, so that a
+    self-check can tell when one was deleted (``aecourse check``)."""
+    import nbformat
+
+    for path in sorted(release.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        nb.metadata[MANIFEST] = {"tests": test_cells(nb)}
+        nbformat.write(nb, path)
 
 
 def failure_message(outputs) -> str:
@@ -127,9 +143,8 @@ def _sanitize(target: Path, release: Path) -> dict[str, tuple[str, str]]:
     """Check the submitted notebooks in ``target`` against the release; fix what can be fixed.
 
     Returns notebook name -> (status, detail) for every notebook that is not plainly fine:
-    unreadable ones are removed (``invalid-notebook``), a lone notebook under another name is
-    renamed (``graded-renamed``), edited or deleted test cells are noted
-    (``graded-restored-cells``; nbgrader puts the originals back).
+    unreadable ones are removed (invalid), a lone notebook under another name is renamed,
+    edited or deleted test cells are noted (nbgrader puts the originals back).
     """
     import nbformat
 
@@ -142,12 +157,12 @@ def _sanitize(target: Path, release: Path) -> dict[str, tuple[str, str]]:
             path.unlink()
             if path.stem in expected:
                 reason = str(err).strip().splitlines()[0][:200] if str(err).strip() else ""
-                notes[path.stem] = ("invalid-notebook", f"not a valid notebook: {reason}")
+                notes[path.stem] = (Status.INVALID_NOTEBOOK, f"not a valid notebook: {reason}")
     missing = [n for n in expected if not (target / f"{n}.ipynb").exists() and n not in notes]
     extra = [p for p in target.glob("*.ipynb") if p.stem not in expected]
     if len(missing) == 1 and len(extra) == 1:
         extra[0].rename(target / f"{missing[0]}.ipynb")
-        notes[missing[0]] = ("graded-renamed", f"graded {extra[0].name} as {missing[0]}.ipynb")
+        notes[missing[0]] = (Status.RENAMED, f"graded {extra[0].name} as {missing[0]}.ipynb")
     for name in expected:
         path = target / f"{name}.ipynb"
         if not path.exists():
@@ -159,7 +174,7 @@ def _sanitize(target: Path, release: Path) -> dict[str, tuple[str, str]]:
                      (("edited", edited), ("deleted", deleted)) if ids]
             detail = "test cells restored (" + "; ".join(parts) + ")"
             previous = notes.get(name, ("", ""))[1]
-            notes[name] = ("graded-restored-cells", "; ".join(filter(None, [previous, detail])))
+            notes[name] = (Status.RESTORED_CELLS, "; ".join(filter(None, [previous, detail])))
     return notes
 
 
@@ -181,20 +196,20 @@ def autograde(api, assignment: str, submission: Path, student: str = STUDENT):
         outcome = {"success": True}
     log = (outcome.get("log") or "") + (outcome.get("error") or "")
     died = "Kernel died" in log or "DeadKernel" in log
-    failed = "kernel-died" if died else "grader-error"
+    failed = Status.KERNEL_DIED if died else Status.GRADER_ERROR
     failure = ("the kernel died while running the notebook (crash, os._exit or out of memory)"
                if died else (log.strip().splitlines() or [""])[-1][:300])
     results = []
     with Gradebook(api.coursedir.db_url) as gb:
         for nb in gb.find_assignment(assignment).notebooks:
-            status, detail = notes.get(nb.name, ("graded", ""))
+            status, detail = notes.get(nb.name, (Status.GRADED, ""))
             try:
                 graded = gb.find_submission_notebook(nb.name, assignment, student)
             except MissingEntry:
-                if status == "graded":  # not already explained by _sanitize
+                if status == Status.GRADED:  # not already explained by _sanitize
                     status, detail = (
                         (failed, failure) if not outcome.get("success")
-                        else ("missing-notebook", f"no {nb.name}.ipynb in the submission"))
+                        else (Status.MISSING_NOTEBOOK, f"no {nb.name}.ipynb in the submission"))
                 results.append(NotebookResult(nb.name, 0.0, nb.max_score, status, detail=detail))
                 continue
             messages = _messages(root / "autograded" / student / assignment / f"{nb.name}.ipynb")
@@ -208,13 +223,6 @@ def autograde(api, assignment: str, submission: Path, student: str = STUDENT):
             results.append(NotebookResult(nb.name, float(graded.score), nb.max_score, status,
                                           cells, detail))
     return results
-
-
-def feedback(api, assignment: str, student: str = STUDENT) -> dict[str, str]:
-    """Generate nbgrader's feedback for ``student``; return notebook name -> HTML."""
-    api.generate_feedback(assignment, student)
-    folder = Path(api.coursedir.root) / "feedback" / student / assignment
-    return {p.stem: p.read_text() for p in sorted(folder.glob("*.html"))}
 
 
 def solve(source: Path, release: Path, out: Path) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .limits import Limits
 from .runtime import NOISE
 
 ASSIGNMENTS = (
@@ -18,7 +19,6 @@ KERNEL_ARGUMENTS = [
     "--IPKernelApp.exec_lines=import aecourse.runtime as _a; _a.warnings_to_stdout(); del _a",
 ]
 
-CELL_TIMEOUT = 300  # seconds; the grading budget's training cells take well under a minute
 
 
 def configure(c, root=".") -> None:
@@ -34,23 +34,23 @@ def configure(c, root=".") -> None:
     c.OverwriteCells.add_missing_cells = True
     c.IgnorePattern.enabled = True
     c.IgnorePattern.pattern = NOISE.pattern  # TensorFlow's start-up chatter on stderr
-    c.Execute.timeout = CELL_TIMEOUT
+    c.Execute.timeout = Limits.cell
     c.Execute.interrupt_on_timeout = True
     c.Execute.extra_arguments = list(KERNEL_ARGUMENTS)
-    # nbgrader 0.9's autograde steps, plus a cap on output size after its line limit.
+    # nbgrader 0.9's autograde steps, with kernels started by aecourse.sandbox (over IPC
+    # sockets; sandboxed when grading students) and a cap on output size after the line limit.
     from nbconvert.preprocessors import ClearMetadataPreprocessor
     from nbgrader.preprocessors import (
         AssignLatePenalties,
         CheckCellMetadata,
-        Execute,
         IgnorePattern,
         LimitOutput,
         SaveAutoGrades,
     )
 
-    from .preprocessors import TruncateOutput
+    from .preprocessors import GradingExecute, StderrIsNotAFailure, TruncateOutput
 
     c.Autograde.autograde_preprocessors = [
-        Execute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, TruncateOutput,
-        SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
+        GradingExecute, IgnorePattern, StderrIsNotAFailure, ClearMetadataPreprocessor,
+        LimitOutput, TruncateOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
     ]

@@ -2,41 +2,116 @@
 
 from __future__ import annotations
 
-from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Integer
+from nbformat.notebooknode import NotebookNode
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from traitlets import Bool, Integer
 
-NOTE = "\n... output truncated by the grader ({} characters in all) ..."
+from .limits import Limits
+
+NOTE = "\n... output truncated by the grader ..."
 
 
 class TruncateOutput(NbGraderPreprocessor):
-    """Cap each output's text, so a flood of output cannot bloat the gradebook or feedback.
+    """Cap the text each cell keeps, so a flood of output cannot bloat the gradebook or feedback.
 
-    nbgrader's LimitOutput counts lines; one enormous line passes it untouched.
+    nbgrader's LimitOutput counts lines; one enormous line, or many long ones, pass it.
     """
 
-    max_chars = Integer(100_000, help="largest text kept per output").tag(config=True)
-
-    def _cap(self, text):
-        if isinstance(text, list):
-            text = "".join(text)
-        if len(text) <= self.max_chars:
-            return text
-        return text[: self.max_chars] + NOTE.format(len(text))
+    max_chars = Integer(100_000, help="largest text kept per cell").tag(config=True)
 
     def preprocess_cell(self, cell, resources, cell_index):
         if cell.cell_type != "code":
             return cell, resources
+        budget, noted = self.max_chars, False
+
+        def cap(text):
+            nonlocal budget, noted
+            if isinstance(text, list):
+                text = "".join(text)
+            kept, budget = text[:max(budget, 0)], budget - len(text)
+            if len(kept) == len(text):
+                return text
+            if noted:
+                return kept
+            noted = True
+            return kept + NOTE
+
         for output in cell.get("outputs", []):
             if "text" in output:
-                output.text = self._cap(output.text)
+                output.text = cap(output.text)
             for mime, value in list(output.get("data", {}).items()):
                 if mime.startswith("text/") or mime.endswith("json"):
                     if isinstance(value, (str, list)):
-                        output.data[mime] = self._cap(value)
+                        output.data[mime] = cap(value)
                 elif isinstance(value, str) and len(value) > 20 * self.max_chars:
                     output.data = {"text/plain": f"[{mime} output of {len(value)} bytes "
                                                  "dropped by the grader]"}
                     break
             if "traceback" in output:
-                output.traceback = [self._cap(line) for line in output.traceback[-100:]]
+                output.traceback = [cap(line) for line in output.traceback[-100:]]
+        cell.outputs = [o for o in cell.get("outputs", [])
+                        if o.get("text", "x") or o.get("output_type") != "stream"]
         return cell, resources
+
+
+class StderrIsNotAFailure(NbGraderPreprocessor):
+    """Show what a test cell printed on stderr as ordinary output.
+
+    nbgrader scores a test cell with any stderr as zero; in this course a test fails by an
+    error (a failed assert), and a warning or a log line is not a wrong answer.
+    """
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade"):
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                    output.name = "stdout"
+        return cell, resources
+
+
+class GradingExecute(Execute):
+    """nbgrader's Execute with kernels from :class:`aecourse.sandbox.GradingKernelManager`,
+    and a cap on the output kept, so a flood from the kernel cannot fill the grader's memory."""
+
+    max_output = Integer(Limits.output, help="bytes of output kept per notebook").tag(
+        config=True)
+    use_pool = Bool(True, help="take kernels started ahead (sandboxed modes only)").tag(
+        config=True)
+
+    def __init__(self, **kwargs):
+        from .sandbox import GradingKernelManager
+
+        kwargs["kernel_manager_class"] = GradingKernelManager
+        super().__init__(**kwargs)
+        self._output_bytes = 0
+        self._dropped = set()
+
+    async def async_start_new_kernel(self, **kwargs):
+        from .sandbox import POOL
+
+        if self.use_pool and self.km.mode != "trusted":
+            hist = [f"--HistoryManager.hist_file={self.ipython_hist_file}"]
+            warm = await POOL.take(self.km, [*self.extra_arguments, *hist])
+            if warm is not None:
+                await self.km.cleanup_resources()  # the manager made for a kernel of its own
+                self.km = warm
+                return
+        await super().async_start_new_kernel(**kwargs)
+
+    def process_message(self, msg, cell, cell_index):
+        if msg.get("msg_type") in ("stream", "display_data", "execute_result",
+                                   "update_display_data"):
+            content = msg.get("content", {})
+            size = len(content.get("text", "")) + sum(
+                len(v) if isinstance(v, str) else len(str(v))
+                for v in content.get("data", {}).values())
+            self._output_bytes += size
+            if self._output_bytes > self.max_output:
+                if cell_index not in self._dropped:
+                    self._dropped.add(cell_index)
+                    cell.outputs.append(NotebookNode(
+                        output_type="stream", name="stdout",
+                        text=f"\n... further output dropped by the grader (more than "
+                             f"{self.max_output >> 20} MiB in this notebook) ...\n"))
+                return None
+        return super().process_message(msg, cell, cell_index)

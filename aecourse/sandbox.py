@@ -1,16 +1,26 @@
-"""Run one grading job in an isolated process.
+"""Kernels for grading: only the student's kernel is untrusted, and only it is sandboxed.
 
-The job folder holds ``course/`` (a course made by :func:`aecourse.grading.prepare_course`) and
-``submission/`` (one student's files). :func:`run` starts
-``python -m aecourse.sandbox JOB ASSIGNMENT STUDENT`` in its own session, with resource limits
-and, where bubblewrap exists, a private view of the file system (only the job folder writable;
-the course, the gradebook, other jobs and the home folder hidden) and no network. The child
-writes ``result.json`` into the job folder.
+nbgrader (autograde, the gradebook, the instructor's notebooks, feedback) runs in the trusted
+grading process. The kernel that executes a submission is started by
+:class:`GradingKernelManager`, in one of three modes:
+
+``bwrap``
+    inside bubblewrap: the system read-only, no network, its own pid namespace, a private
+    ``/tmp`` and home, ``setrlimit`` limits, an unprivileged user when the grader is root; it
+    can write one scratch copy of the student's files and nothing else. It talks to the grader
+    over ZeroMQ IPC sockets in a folder bound into the sandbox.
+``limits``
+    resource limits, a clean environment and the scratch folder as working folder, but no
+    isolation (``aecourse grade --no-sandbox``).
+``trusted``
+    a plain kernel over IPC sockets (the instructor's own notebooks, a student's self-check).
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import functools
 import json
 import os
 import shutil
@@ -18,155 +28,437 @@ import signal
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+import threading
 from pathlib import Path
 
-GiB = 1 << 30
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import Integer, Unicode, default
+
+from .limits import Limits
+
+MODES = ("bwrap", "limits", "trusted")
+HOME = "/home/student"  # the kernel's home inside the sandbox
+WORK = f"{HOME}/work"  # its working folder: the scratch copy of the student's files
+NOBODY = 65534
+INSTALL_HINT = ("install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap; Fedora: dnf "
+                "install bubblewrap), or pass --no-sandbox to grade without isolation")
 
 
-@dataclass(frozen=True)
-class Limits:
-    """Resource limits of one grading job."""
-
-    wall: float = 600.0  # seconds for the whole submission
-    cell: int = 300  # seconds per cell
-    memory: int = 6 * GiB  # address space; TensorFlow needs a few GiB of it
-    file_size: int = 1 * GiB  # largest file the job may write
-    network: bool = False
+class SandboxUnavailable(RuntimeError):
+    """Bubblewrap is missing or does not work on this machine."""
 
 
-def parse_size(text: str) -> int:
-    """``"4G"``, ``"512M"`` or a number of bytes -> bytes."""
-    text = str(text).strip().upper().removesuffix("B")
-    units = {"K": 1 << 10, "M": 1 << 20, "G": GiB, "T": 1 << 40}
-    try:
-        if text and text[-1] in units:
-            return int(float(text[:-1]) * units[text[-1]])
-        return int(text)
-    except ValueError:
-        raise ValueError(
-            f"memory size must look like 4G, 512M or 1000000, got {text!r}") from None
+@functools.lru_cache(maxsize=1)
+def problem() -> str:
+    """Why kernels cannot be sandboxed here (empty when they can)."""
+    if shutil.which("bwrap") is None:
+        return "bubblewrap (bwrap) is not installed"
+    with tempfile.TemporaryDirectory(prefix="aecourse-probe-") as tmp:
+        work, ipc = Path(tmp, "work"), Path(tmp, "ipc")
+        for folder in (work, ipc):
+            folder.mkdir()
+            hand_over(folder)
+        argv = wrap([sys.executable, "-c", "import aecourse"], "bwrap", work, ipc, Limits())
+        try:
+            proc = subprocess.run(argv, capture_output=True, text=True, timeout=60,
+                                  env=_outer_env())
+        except (OSError, subprocess.TimeoutExpired) as err:
+            return f"bubblewrap does not start: {err}"
+    if proc.returncode:
+        reason = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]
+        return f"bubblewrap does not work here: {reason}"
+    return ""
 
 
-def _limit(limits: Limits):
-    def apply():
-        import resource
-
-        resource.setrlimit(resource.RLIMIT_AS, (limits.memory, limits.memory))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size, limits.file_size))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-    return apply
+def require() -> None:
+    """Raise :class:`SandboxUnavailable` (one line: why, and what to do) unless usable."""
+    if problem():
+        raise SandboxUnavailable(f"cannot sandbox student code: {problem()}; {INSTALL_HINT}")
 
 
-def bwrap_command(job: Path, hidden: list[Path], readable: list[Path], network: bool) -> list[str]:
-    """The bubblewrap prefix: the whole system read-only, private /tmp, the job writable.
+def _drops_to_nobody() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
 
-    /root, /home and every folder in ``hidden`` are masked by empty ones; the Python
-    environment, this package and the ``readable`` paths are bound back, read-only.
-    """
-    bwrap = shutil.which("bwrap")
-    if bwrap is None:
-        return []
-    private = [Path("/tmp"), Path("/root"), Path("/home")]
-    cmd = [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-           "--unshare-pid", "--die-with-parent", "--new-session"]
-    for path in private:
-        cmd += ["--tmpfs", str(path)]
-    if not network:
-        cmd.append("--unshare-net")
-    masked = [str(p.resolve()) for p in hidden if p.exists() and p.resolve() != Path("/")
-              and not any(p.resolve().is_relative_to(root) for root in private)]
-    for path in masked:  # an empty folder in place of each hidden one
-        cmd += ["--tmpfs", path]
-    package = Path(__file__).resolve().parent
-    for path in [Path(sys.base_prefix), Path(sys.prefix), package, *readable]:
-        if path.exists():
-            cmd += ["--ro-bind", str(path), str(path)]
-    cmd += ["--bind", str(job), str(job), "--chdir", str(job)]
-    for path in masked:  # read-only once the binds inside them are made
-        cmd += ["--remount-ro", path]
+
+def hand_over(folder: Path) -> None:
+    """Make ``folder`` writable by the sandbox's user."""
+    if _drops_to_nobody():
+        os.chown(folder, NOBODY, NOBODY)
+
+
+_LIMITER = """
+import ctypes, json, os, resource, signal, sys
+try:
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die with the grader
+except (AttributeError, OSError):
+    pass
+spec = json.loads(sys.argv[1])
+for name, value in spec["rlimits"].items():
+    resource.setrlimit(getattr(resource, name), (value, value))
+if spec["uid"] is not None:
+    os.setgroups([])
+    os.setgid(spec["uid"])
+    os.setuid(spec["uid"])
+os.execvp(sys.argv[2], sys.argv[2:])
+"""
+
+
+def _limiter(limits: Limits | None, uid: int | None = None) -> list[str]:
+    """A command prefix that applies ``limits`` with setrlimit and becomes ``uid`` before
+    running the rest of the command."""
+    rlimits = {}
+    if limits is not None:
+        rlimits = {"RLIMIT_AS": limits.memory, "RLIMIT_FSIZE": limits.file_size,
+                   "RLIMIT_CORE": 0}
+        if _drops_to_nobody():
+            rlimits["RLIMIT_NPROC"] = limits.processes  # binds the unprivileged user only
+    spec = json.dumps({"rlimits": rlimits, "uid": uid})
+    return [sys.executable, "-I", "-S", "-c", _LIMITER, spec]
+
+
+# Files of /etc that programs need; the rest (grader configuration, credentials) stays hidden.
+ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "passwd", "group", "nsswitch.conf",
+       "hosts", "localtime", "timezone", "ssl", "ca-certificates", "fonts", "alternatives",
+       "mime.types", "matplotlibrc", "os-release", "debian_version")
+PASS_ENV = ("NBGRADER_EXECUTION", "NBGRADER_VALIDATING", "AECOURSE_BUDGET", "LANG", "LC_ALL",
+            "TZ", "TF_CPP_MIN_LOG_LEVEL", "OMP_NUM_THREADS", "PYTHONHASHSEED")
+
+
+def _package_root() -> Path:
+    """The folder that holds this ``aecourse`` package (for the kernel's PYTHONPATH)."""
+    return Path(__file__).resolve().parent.parent
+
+
+def _data_dirs() -> list[Path]:
+    data = os.environ.get("AECOURSE_DATA")
+    return [Path(data).resolve()] if data and Path(data).is_dir() else []
+
+
+def passed_env() -> dict[str, str]:
+    """The grader's variables that a grading kernel gets (the budget, the locale)."""
+    return {var: os.environ[var] for var in PASS_ENV if os.environ.get(var)}
+
+
+def kernel_env(work: str, sandboxed: bool, passed: dict[str, str]) -> dict[str, str]:
+    """The whole environment of a grading kernel: nothing of the grader's but ``passed``."""
+    env = dict(passed)
+    home = HOME if sandboxed else str(Path(work).parent / "home")
+    env.update({
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin",
+                                 "/usr/bin", "/bin"]),
+        "HOME": home,
+        "TMPDIR": "/tmp" if sandboxed else str(Path(work).parent / "tmp"),
+        "MPLBACKEND": "Agg",
+        "AECOURSE_OFFLINE": "1",
+        "PYTHONNOUSERSITE": "1",
+        "PYTHONPATH": str(_package_root()),
+    })
+    env.setdefault("LANG", "C.UTF-8")
+    if _data_dirs():
+        env["AECOURSE_DATA"] = str(_data_dirs()[0])
+    return env
+
+
+def _outer_env() -> dict[str, str]:
+    return {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+
+
+def bwrap_args(work: Path, ipc: Path, limits: Limits, env: dict[str, str]) -> list[str]:
+    """The bubblewrap command line: which parts of this machine a kernel sees, and how."""
+    args = [shutil.which("bwrap") or "bwrap", "--die-with-parent", "--new-session",
+            "--clearenv", "--proc", "/proc", "--dev", "/dev"]
+    if _drops_to_nobody():
+        # bubblewrap runs as root (so that it can bind folders only root may open) and keeps
+        # just what the last step needs to become an unprivileged user: see wrap().
+        args += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+                 "--unshare-cgroup-try", "--cap-drop", "ALL", "--cap-add", "CAP_SETUID",
+                 "--cap-add", "CAP_SETGID"]
+    else:
+        args += ["--unshare-all"]
+    for top in ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        path = Path("/", top)
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            args += ["--ro-bind", str(path), str(path)]
+    for top in ("/tmp", "/home", "/dev/shm"):
+        args += ["--perms", "1777", "--size", str(limits.scratch), "--tmpfs", top]
+    readable = [Path(sys.base_prefix), Path(sys.prefix), Path(__file__).resolve().parent,
+                *_data_dirs()]
+    readable = list(dict.fromkeys(p.resolve() for p in readable))
+    # bubblewrap makes missing folders on the way to a mount point private to root; the
+    # kernel's user must be able to walk through them.
+    parents = {Path("/etc"), Path(HOME)}
+    for path in [*readable, ipc]:
+        parents.update(p for p in path.parents
+                       if p not in (Path("/"), Path("/tmp"), Path("/home")))
+    for path in sorted(parents, key=lambda p: len(p.parts)):
+        args += ["--perms", "1777" if path == Path(HOME) else "0755", "--dir", str(path)]
+    for name in ETC:
+        args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+    for path in readable:
+        args += ["--ro-bind", str(path), str(path)]
+    args += ["--bind", str(work), WORK, "--bind", str(ipc), str(ipc), "--chdir", WORK]
+    for var, value in env.items():
+        args += ["--setenv", var, value]
+    return args
+
+
+def wrap(cmd: list[str], mode: str, work: Path, ipc: Path, limits: Limits,
+         passed: dict[str, str] | None = None) -> list[str]:
+    """``cmd`` (a kernel's command line) as it is run in ``mode``."""
+    if mode == "bwrap":
+        drop = _limiter(None, uid=NOBODY) if _drops_to_nobody() else []
+        env = kernel_env(WORK, sandboxed=True, passed=passed or {})
+        return [*_limiter(limits), *bwrap_args(work, ipc, limits, env), *drop, *cmd]
+    if mode == "limits":
+        return [*_limiter(limits), *cmd]
     return cmd
 
 
-def isolation() -> str:
-    """Describe the isolation available on this machine, in one line."""
-    if shutil.which("bwrap"):
-        return "bubblewrap: private file system view, no network"
-    return "no bubblewrap: submissions run with resource limits only (install bubblewrap)"
+class Watchdog:
+    """Kills every kernel of one grading job when its wall-clock time is up.
+
+    Kernels started by this thread while the watchdog is active are adopted by it.
+    """
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.expired = False
+        self._processes: list[subprocess.Popen] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self):
+        _active.__dict__.setdefault("watchdogs", []).append(self)
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._timer.cancel()
+        _active.watchdogs.remove(self)
+
+    def adopt(self, process: subprocess.Popen) -> None:
+        with self._lock:
+            if self.expired:
+                kill(process)
+                raise RuntimeError(f"out of time ({self.seconds:g} s)")
+            self._processes.append(process)
+
+    def _expire(self):
+        with self._lock:
+            self.expired = True
+            for process in self._processes:
+                kill(process)
 
 
-def run(job: Path, assignment: str, student: str, limits: Limits, hidden=(), readable=()) -> dict:
-    """Grade the job folder ``job`` in a sandboxed child; return its result (or why none)."""
-    job = job.resolve()
-    env = {
-        "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/bin", "/bin"]),
-        "HOME": str(job / "home"),
-        "TMPDIR": str(job / "tmp"),
-        "XDG_CACHE_HOME": str(job / "cache"),
-        "MPLBACKEND": "Agg",
-        "AECOURSE_OFFLINE": "1",
-        "AECOURSE_CELL_TIMEOUT": str(limits.cell),
-        "PYTHONNOUSERSITE": "1",
-    }
-    for var in ("AECOURSE_DATA", "LANG", "LC_ALL"):
-        if os.environ.get(var):
-            env[var] = os.environ[var]
-    readable = [Path(p) for p in readable]
-    if env.get("AECOURSE_DATA"):
-        readable.append(Path(env["AECOURSE_DATA"]).resolve())
-    for sub in ("home", "tmp", "cache"):
-        (job / sub).mkdir(exist_ok=True)
-    cmd = bwrap_command(job, [Path(p) for p in hidden], readable, limits.network)
-    cmd += [sys.executable, "-m", "aecourse.sandbox", str(job), assignment, student]
-    log = job / "sandbox.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, cwd=job, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True,
-                                preexec_fn=_limit(limits))
-        try:
-            proc.wait(timeout=limits.wall)
-        except subprocess.TimeoutExpired:
-            _kill(proc)
-            return {"status": "timeout", "detail": f"took longer than {limits.wall:g} s"}
-        finally:
-            _kill(proc)
-    result = job / "result.json"
-    if result.is_file():
-        try:
-            return json.loads(result.read_text())
-        except ValueError:
-            pass
-    tail = log.read_bytes()[-2000:].decode(errors="replace").strip().splitlines()
-    detail = tail[-1] if tail else f"exit code {proc.returncode}"
-    if proc.returncode and proc.returncode < 0:
-        detail = f"killed by signal {-proc.returncode}"
-    return {"status": "grader-error", "detail": detail}
+_active = threading.local()  # watchdogs and kernel logs of the job this thread is grading
 
 
-def _kill(proc):
+def adopt(km) -> None:
+    """Put the kernel of ``km`` in the care of the watchdogs of this thread's job."""
+    for watchdog in getattr(_active, "watchdogs", []):
+        watchdog.adopt(km.provisioner.process)
+
+
+def kernel_logs() -> list[str]:
+    """The ends of the logs of the kernels this thread ran, oldest first (and forget them)."""
+    logs, _active.kernel_logs = getattr(_active, "kernel_logs", []), []
+    return logs
+
+
+def kill(process: subprocess.Popen) -> None:
+    """Kill a kernel and everything it started (its sandbox, or its process group)."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+        os.killpg(process.pid, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError):
+        process.kill()
 
 
-def _child(job: Path, assignment: str, student: str) -> None:
-    """Inside the sandbox: autograde, generate feedback, write result.json."""
-    from . import grading
+class GradingKernelManager(AsyncKernelManager):
+    """A kernel manager that starts kernels as :data:`MODES` says, over IPC sockets."""
 
-    os.chdir(job)
-    tempfile.tempdir = str(job / "tmp")
-    cell_timeout = int(os.environ.get("AECOURSE_CELL_TIMEOUT", "300"))
-    api = grading.open_course(job / "course", cell_timeout=cell_timeout)
-    results = grading.autograde(api, assignment, job / "submission", student=student)
-    feedback = grading.feedback(api, assignment, student)
-    payload = {
-        "status": "graded",
-        "notebooks": [r.to_dict() for r in results],
-        "feedback": feedback,
-    }
-    (job / "result.json").write_text(json.dumps(payload))
+    mode = Unicode("trusted", help="bwrap, limits or trusted (see aecourse.sandbox)").tag(
+        config=True)
+    work_dir = Unicode("", help="the scratch copy of the student's files (bwrap, limits)").tag(
+        config=True)
+    memory = Integer(Limits.memory).tag(config=True)
+    file_size = Integer(Limits.file_size).tag(config=True)
+    scratch = Integer(Limits.scratch).tag(config=True)
+    processes = Integer(Limits.processes).tag(config=True)
+    message = Integer(Limits.message).tag(config=True)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        if self.mode not in MODES:
+            raise ValueError(f"GradingKernelManager.mode must be one of {MODES}")
+        self._ipc = Path(tempfile.mkdtemp(prefix="aecourse-ipc-")).resolve()
+        hand_over(self._ipc)
+        self.passed = passed_env()  # as it is now: nbgrader sets the budget around autograde
+        self.pooled = False  # started ahead by KernelPool: its job's watchdog adopts it later
+        self.scratch_root = None  # the folder KernelPool made for it, removed at the end
+        self.transport = "ipc"
+        self.connection_file = str(self._ipc / "kernel.json")
+
+    @default("context")
+    def _context_default(self):
+        import zmq
+        import zmq.asyncio
+
+        self._created_context = True
+        context = zmq.asyncio.Context()
+        context.setsockopt(zmq.MAXMSGSIZE, self.message)  # a flood cannot fill our memory
+        return context
+
+    @property
+    def kernel_spec(self):
+        spec = super().kernel_spec
+        if spec is not None and self.mode == "bwrap":
+            spec.interrupt_mode = "message"  # a signal would reach bubblewrap, not the kernel
+        return spec
+
+    @property
+    def log_path(self) -> Path:
+        """Where the kernel process's own stdout and stderr go (sandboxed modes)."""
+        return self._ipc.parent / f"{self._ipc.name}.log"
+
+    def write_connection_file(self, **kwargs):
+        super().write_connection_file(**kwargs)
+        if self.mode == "bwrap":
+            hand_over(Path(self.connection_file))  # written private to the grader
+
+    def limits(self) -> Limits:
+        return Limits(memory=self.memory, file_size=self.file_size, scratch=self.scratch,
+                      processes=self.processes, message=self.message)
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        if self.mode != "trusted":
+            if not self.work_dir:
+                raise ValueError(f"a {self.mode} kernel needs GradingKernelManager.work_dir")
+            work = Path(self.work_dir).resolve()
+            if self.mode == "bwrap":
+                require()
+            kernel_cmd = wrap(kernel_cmd, self.mode, work, self._ipc, self.limits(), self.passed)
+            kw["cwd"] = str(work)
+            kw["env"] = (_outer_env() if self.mode == "bwrap"
+                         else kernel_env(str(work), sandboxed=False, passed=self.passed))
+            # what the kernel process itself prints (not its cells' output) goes to a log
+            with open(self.log_path, "ab") as log:
+                kw["stdout"] = kw["stderr"] = log
+                await super()._async_launch_kernel(kernel_cmd, **kw)
+        else:
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+        if not self.pooled:
+            adopt(self)
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart)
+        if not restart:
+            shutil.rmtree(self._ipc, ignore_errors=True)
+            if self.scratch_root is not None:
+                shutil.rmtree(self.scratch_root, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                tail = self.log_path.read_bytes()[-2000:].decode(errors="replace")
+                self.log_path.unlink()
+                _active.__dict__.setdefault("kernel_logs", []).append(tail)
 
 
-if __name__ == "__main__":
-    _child(Path(sys.argv[1]), sys.argv[2], sys.argv[3])
+# What every lesson's set-up cell loads; a kernel started ahead loads it while it waits.
+WARM_UP = ("import aecourse as _a; _a.quiet_tensorflow(); import keras, numpy, "
+           "matplotlib.pyplot; from aecourse import budget, datasets, plotting; del _a")
+
+
+class KernelPool:
+    """Kernels started ahead of need, importing TensorFlow as they start, so that a notebook
+    does not wait for a kernel. Each kernel still runs one notebook only; it is started with
+    the settings of the notebook before it and used only if the next one wants the same.
+    """
+
+    def __init__(self):
+        self._next = None  # (settings, task that starts a kernel and returns its manager)
+        atexit.register(self.close)
+
+    @staticmethod
+    def _settings(km, extra_arguments):
+        return (km.kernel_name, km.mode, km.limits(), tuple(extra_arguments),
+                tuple(sorted(km.passed.items())))
+
+    @staticmethod
+    async def _start(like, extra_arguments):
+        scratch = Path(tempfile.mkdtemp(prefix="aecourse-pool-"))
+        for sub in ("work", "home", "tmp"):  # the layout kernel_env expects
+            (scratch / sub).mkdir()
+            hand_over(scratch / sub)
+        hand_over(scratch)
+        km = GradingKernelManager(kernel_name=like.kernel_name, config=like.config,
+                                  mode=like.mode, work_dir=str(scratch / "work"))
+        km.passed, km.pooled, km.scratch_root = dict(like.passed), True, scratch
+        for name in ("memory", "file_size", "scratch", "processes", "message"):
+            setattr(km, name, getattr(like, name))
+        # the kernel imports while it starts, whether or not anyone is listening yet
+        await km.start_kernel(extra_arguments=[*extra_arguments,
+                                               f"--IPKernelApp.exec_lines={WARM_UP}"])
+        return km
+
+    async def take(self, like, extra_arguments):
+        """A started kernel with ``like``'s settings and a copy of its work folder, or None
+        (start one the usual way); begins starting the next one."""
+        import asyncio
+
+        wanted = self._settings(like, extra_arguments)
+        ready, self._next = self._next, None
+        if ready is not None:
+            settings, task = ready
+            ready = None
+            if settings == wanted:
+                with contextlib.suppress(Exception):
+                    ready = await task
+            else:
+                _discard(task)
+        self._next = (wanted, asyncio.ensure_future(self._start(like, extra_arguments)))
+        if ready is None:
+            return None
+        if not await ready.is_alive():
+            _stop(ready)
+            return None
+        shutil.copytree(like.work_dir, ready.work_dir, dirs_exist_ok=True)
+        for path in Path(ready.work_dir).rglob("*"):
+            hand_over(path)
+        adopt(ready)
+        return ready
+
+    def close(self):
+        """Stop a kernel started ahead and never used (at exit)."""
+        if self._next is None:
+            return
+        task, self._next = self._next[1], None
+        if not task.done():  # let it finish starting, so that it can be stopped cleanly
+            import asyncio
+
+            with contextlib.suppress(Exception):
+                task.get_loop().run_until_complete(asyncio.wait_for(task, 60))
+        _discard(task)
+
+
+def _stop(km) -> None:
+    if km.provisioner is not None and km.provisioner.process is not None:
+        kill(km.provisioner.process)
+    shutil.rmtree(km._ipc, ignore_errors=True)
+    if km.scratch_root is not None:
+        shutil.rmtree(km.scratch_root, ignore_errors=True)
+
+
+def _discard(task) -> None:
+    """Stop the kernel that ``task`` starts, now or when it has started."""
+    def stop(done):
+        if not done.cancelled() and done.exception() is None:
+            _stop(done.result())
+
+    if task.done():
+        stop(task)
+    else:
+        task.add_done_callback(stop)
+
+
+POOL = KernelPool()

@@ -93,3 +93,61 @@ def problems(variant: Variant, cells: dict[str, tuple[float, float]]) -> list[st
             found.append(f"wrong answer {variant.name!r} passes {grade_id}, which should "
                          "catch it")
     return found
+
+
+SOLUTION, BLANK, UNDONE = "solution", "blank", "undone-"
+
+
+def submissions(root: Path, assignment: str, submitted: Path) -> dict[str, Variant | None]:
+    """Write the proofs of ``assignment`` as a ``submitted/`` tree: the solution, the released
+    lesson, the solution with each exercise left undone, and every variant. Returns student
+    id -> its variant (None for the others: their ids say what they are)."""
+    import shutil
+    import tempfile
+
+    import nbformat
+
+    from .grading import prepare_course, solve
+
+    source = Path(root) / "solutions" / assignment
+    made: dict[str, Variant | None] = {SOLUTION: None, BLANK: None}
+    with tempfile.TemporaryDirectory(prefix="aecourse-variants-") as tmp:
+        prepare_course(Path(tmp), source, assignment)
+        release = Path(tmp) / "release" / assignment
+        solved = solve(source, release, submitted / SOLUTION / assignment)
+        shutil.copytree(release, submitted / BLANK / assignment)
+        for path in sorted(release.glob("*.ipynb")):
+            stubs = {c.metadata.nbgrader["grade_id"]: c.source
+                     for c in nbformat.read(path, as_version=4).cells
+                     if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")}
+            for grade_id, stub in stubs.items():
+                student = f"{UNDONE}{grade_id}"
+                shutil.copytree(solved, submitted / student / assignment)
+                nb = nbformat.read(submitted / student / assignment / path.name, as_version=4)
+                for cell in nb.cells:
+                    if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+                        cell.source = stub
+                nbformat.write(nb, submitted / student / assignment / path.name)
+                made[student] = None
+    for variant in load(root, assignment):
+        apply(solved, variant, submitted / variant.student / assignment)
+        made[variant.student] = variant
+    return made
+
+
+def judge(student: str, variant: Variant | None, cells: dict[str, tuple[float, float]],
+          statuses) -> list[str]:
+    """What is wrong with how the proof ``student`` was graded (see :func:`submissions`)."""
+    score = sum(s for s, _ in cells.values())
+    full = sum(m for _, m in cells.values())
+    if not all(getattr(s, "graded", False) for s in statuses) and student != BLANK:
+        return [f"{student}: not graded normally ({', '.join(map(str, statuses))})"]
+    if variant is not None:
+        return problems(variant, cells)
+    if student == SOLUTION and score < full:
+        return [f"the solution loses points: {score:g}/{full:g}"]
+    if student == BLANK and score > 0:
+        return [f"the released lesson earns {score:g}/{full:g}"]
+    if student.startswith(UNDONE) and score >= full:
+        return [f"leaving {student.removeprefix(UNDONE)} undone still earns full marks"]
+    return []

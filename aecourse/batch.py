@@ -1,0 +1,84 @@
+"""``aecourse grade`` as a function: collect a class's submissions, grade what is new, store
+each record the moment it is graded, and resume where an interrupted run stopped."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import classroom, gradebook, records, sandbox
+from .limits import Limits
+from .results import SubmissionRecord
+
+NO_SANDBOX_WARNING = ("warning: --no-sandbox: student code runs without isolation and can read "
+                      "and change anything your user can (solutions, gradebook, other "
+                      "students' files)")
+
+
+@dataclass
+class Summary:
+    """What a run did, and where its results are."""
+
+    graded: list[SubmissionRecord]  # in this run
+    skipped: list[SubmissionRecord]  # graded earlier with the same files and course version
+    scores: Path
+    db_url: str
+
+    @property
+    def problems(self) -> list[str]:
+        """``student/assignment/notebook: status`` of every notebook not graded normally."""
+        return [f"{r.student}/{r.assignment}/{n.notebook}: {n.status}"
+                for r in [*self.graded, *self.skipped] for n in r.notebooks
+                if not n.status.graded]
+
+
+def grade_class(submissions: Path, course: Path = Path("."), out: Path = Path("graded"),
+                db_url: str | None = None, assignment: str | None = None, students=None,
+                workers: int = 1, scheduler: str | None = None, limits: Limits | None = None,
+                sandboxed: bool = True, force: bool = False, progress: bool = True,
+                say=print) -> Summary:
+    """Grade ``submissions`` (see :func:`aecourse.classroom.collect`) against the course at
+    ``course``; write the gradebook (``db_url``, default ``course/gradebook.db``), the record
+    files, feedback and ``scores.csv`` under ``out``.
+
+    Submissions already graded with the same bytes and course version are skipped unless
+    ``force``. Raises :class:`aecourse.sandbox.SandboxUnavailable` when ``sandboxed`` and
+    bubblewrap cannot run, before anything is graded.
+    """
+    course, out, limits = Path(course).resolve(), Path(out).resolve(), limits or Limits()
+    db_url = db_url or f"sqlite:///{course / 'gradebook.db'}"
+    if sandboxed:
+        sandbox.require()
+    else:
+        say(NO_SANDBOX_WARNING)
+    jobs = classroom.collect(Path(submissions), assignment, course, students)
+    gradebook.register(db_url, course, {job.assignment for job in jobs})
+    store = records.RecordStore(out)
+    previous = store.load()
+    todo, skipped = [], []
+    for job in jobs:
+        job.limits, job.sandbox = limits, "bwrap" if sandboxed else "limits"
+        before = previous.get((job.student, job.assignment))
+        if not force and records.up_to_date(before, job.submission_hash, job.course_version):
+            skipped.append(before)
+        else:
+            todo.append(job)
+    for record in skipped:  # the gradebook may have been replaced since
+        if not gradebook.has(db_url, record.student, record.assignment):
+            gradebook.store(db_url, record)
+    where = f"on {scheduler}" if scheduler else f"with {workers} worker(s)"
+    isolation = "bubblewrap sandbox" if sandboxed else "NO sandbox"
+    say(f"Grading {len(todo)} submission(s) {where} ({isolation})"
+        + (f"; {len(skipped)} already graded with the same files: skipped (--force regrades)"
+           if skipped else ""))
+
+    def keep(record):
+        gradebook.store(db_url, record)
+        store.append(record)
+
+    try:
+        graded = classroom.grade_all(todo, workers=workers, scheduler=scheduler,
+                                     on_record=keep, progress=progress) if todo else []
+    finally:  # an interrupted run leaves a CSV of what it kept, too
+        scores = store.write_scores(store.load().values())
+    return Summary(graded, skipped, scores, db_url)

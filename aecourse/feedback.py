@@ -1,0 +1,121 @@
+"""Feedback that keeps the hidden tests hidden.
+
+nbgrader's feedback shows every test cell as it ran, hidden tests included. Here, before
+nbgrader renders it, the autograded notebook is rewritten: each test cell shows its name, its
+points (nbgrader adds them), the released (visible) part of its code and the first line of its
+failure; the student's own cells keep their code and outputs, with any line that quotes a
+hidden test removed and only inert output types kept.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS[ \t]*$(.*?)^[ \t]*### END HIDDEN TESTS",
+                    re.M | re.S)
+REMOVED = "[line removed from feedback: it quotes a hidden test]"
+SAFE_MIME = ("text/plain", "image/png", "image/jpeg")
+MIN_LINE = 8  # shorter hidden-test lines (``pass``, ``)``) say nothing
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def hidden_lines(source, release) -> set[str]:
+    """The lines of ``source``'s hidden tests (notebook nodes) that ``release`` does not show."""
+    public = {_squash(line) for cell in release.cells for line in cell.source.splitlines()}
+    lines = set()
+    for cell in source.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade"):
+            for block in HIDDEN.findall(cell.source):
+                lines.update(_squash(line) for line in block.splitlines())
+    return {line for line in lines - public if len(line) >= MIN_LINE}
+
+
+def scrub(text: str, hidden: set[str]) -> str:
+    """``text`` with every line that contains a hidden-test line replaced by a notice."""
+    if not hidden or not text:
+        return text
+    out = []
+    for line in text.splitlines(keepends=True):
+        squashed = _squash(line)
+        if any(h in squashed for h in hidden):
+            line = REMOVED + ("\n" if line.endswith("\n") else "")
+        out.append(line)
+    return "".join(out)
+
+
+def _safe_output(output, hidden):
+    kind = output.get("output_type")
+    if kind == "stream":
+        output.text = scrub(output.get("text", ""), hidden)
+        return output
+    if kind == "error":
+        output.evalue = scrub(str(output.get("evalue", "")), hidden)
+        output.traceback = [scrub(line, hidden) for line in output.get("traceback", [])]
+        return output
+    data = {k: v for k, v in output.get("data", {}).items() if k in SAFE_MIME}
+    if "text/plain" in data:
+        plain = data["text/plain"]
+        data["text/plain"] = scrub("".join(plain) if isinstance(plain, list) else plain, hidden)
+    if not data:
+        return None
+    output.data = data
+    output.metadata = {}
+    return output
+
+
+def safe_notebook(nb, release, hidden: set[str], messages: dict[str, str]):
+    """Rewrite the autograded notebook ``nb`` (in place) for feedback; return it.
+
+    ``release`` is the released notebook, ``messages`` grade_id -> one-line failure.
+    """
+    from nbformat.v4 import new_output
+
+    released = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in release.cells}
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and cell.cell_type == "code":
+            grade_id = meta.get("grade_id", "")
+            visible = released.get(grade_id)
+            code = visible.source if visible is not None else ""
+            cell.source = f"# Test cell {grade_id} (hidden tests, if any, not shown)\n{code}"
+            message = scrub(messages.get(grade_id, ""), hidden)
+            cell.outputs = [new_output("stream", name="stdout", text=message + "\n")
+                            ] if message else []
+            continue
+        cell.source = scrub(cell.source, hidden)
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in (_safe_output(o, hidden) for o in cell.outputs) if o]
+        cell.pop("attachments", None)
+    return nb
+
+
+def render(api, assignment: str, student: str, messages: dict[str, str]) -> dict[str, str]:
+    """Safe feedback HTML for ``student``'s autograded notebooks in ``api``'s course.
+
+    ``messages`` maps each test cell's grade_id to its one-line failure. Returns notebook
+    name -> HTML.
+    """
+    import nbformat
+
+    coursedir = api.coursedir
+    source = Path(coursedir.format_path(coursedir.source_directory, ".", assignment))
+    release = Path(coursedir.format_path(coursedir.release_directory, ".", assignment))
+    graded = Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))
+    notebooks = [p for p in sorted(graded.glob("*.ipynb")) if (source / p.name).is_file()]
+    if not notebooks:  # nothing ran (no valid notebook, or the kernel died): no feedback
+        return {}
+    for path in notebooks:
+        released = nbformat.read(release / path.name, as_version=4)
+        hidden = hidden_lines(nbformat.read(source / path.name, as_version=4), released)
+        nb = safe_notebook(nbformat.read(path, as_version=4), released, hidden, messages)
+        path.chmod(0o644)  # nbgrader leaves it read-only
+        nbformat.write(nb, path)
+    result = api.generate_feedback(assignment, student)
+    if not result.get("success"):
+        raise RuntimeError(f"nbgrader generate_feedback failed: {result.get('error', '')}")
+    folder = Path(coursedir.format_path(coursedir.feedback_directory, student, assignment))
+    return {p.stem: p.read_text() for p in sorted(folder.glob("*.html"))}

@@ -1,0 +1,80 @@
+"""Grading output that survives interruption: one record file per run, feedback files and the
+scores CSV, under the output folder (``graded/`` by default).
+
+Every record is appended (and flushed to disk) the moment it is graded, so a run stopped at
+submission 190 of 200 keeps 190; the next run reads all earlier record files and skips what is
+already graded with the same bytes against the same course version.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import os
+import shutil
+from pathlib import Path
+
+from .results import SubmissionRecord
+
+CSV_FIELDS = ("student", "assignment", "notebook", "score", "max", "status", "detail",
+              "timestamp")
+
+
+class RecordStore:
+    """The records of every run under ``out``, and the file this run appends to."""
+
+    def __init__(self, out: Path):
+        self.out = Path(out)
+        self.folder = self.out / "records"
+        self.folder.mkdir(parents=True, exist_ok=True)
+        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
+        self.path = self.folder / f"run-{stamp}-{os.getpid()}.jsonl"
+
+    def load(self) -> dict[tuple[str, str], SubmissionRecord]:
+        """(student, assignment) -> its latest record, from all runs so far."""
+        latest = {}
+        for path in sorted(self.folder.glob("run-*.jsonl")):
+            for line in path.read_text().splitlines():
+                try:
+                    record = SubmissionRecord.from_dict(json.loads(line))
+                except (ValueError, TypeError, KeyError):
+                    continue  # the last line of a run killed while writing it
+                latest[(record.student, record.assignment)] = record
+        return latest
+
+    def append(self, record: SubmissionRecord) -> None:
+        """Keep ``record`` durably: its feedback files first, then its line in the run file."""
+        folder = self.out / "feedback" / record.student / record.assignment
+        shutil.rmtree(folder, ignore_errors=True)
+        for name, html in record.feedback.items():
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{name}.html").write_text(html)
+        with open(self.path, "a") as f:
+            f.write(json.dumps(record.to_dict(feedback=False)) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+
+    def write_scores(self, records) -> Path:
+        """Write ``scores.csv`` (one row per notebook) from ``records``; return its path."""
+        rows = io.StringIO()
+        writer = csv.DictWriter(rows, fieldnames=CSV_FIELDS)
+        writer.writeheader()
+        for record in sorted(records, key=lambda r: (r.student, r.assignment)):
+            for nb in record.notebooks:
+                writer.writerow({"student": record.student, "assignment": record.assignment,
+                                 "notebook": nb.notebook, "score": f"{nb.score:g}",
+                                 "max": f"{nb.max_score:g}", "status": nb.status.value,
+                                 "detail": nb.detail, "timestamp": record.timestamp})
+        path = self.out / "scores.csv"
+        tmp = path.with_suffix(".csv.part")
+        tmp.write_text(rows.getvalue())
+        tmp.replace(path)
+        return path
+
+
+def up_to_date(record: SubmissionRecord | None, submission_hash: str, version: str) -> bool:
+    """Whether ``record`` graded these very bytes against this course version."""
+    return (record is not None and record.submission_hash == submission_hash
+            and record.course_version == version)
