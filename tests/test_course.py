@@ -1,17 +1,21 @@
-"""The course itself: every solution earns full marks, every released lesson earns zero,
-the committed lessons are exactly what nbgrader generates, and no solution leaks."""
+"""The course itself: every solution earns full marks and every released lesson zero, every
+exercise is graded, every plausible wrong answer loses points and every right one in another
+style earns full marks, feedback never shows a hidden test, the committed lessons are exactly
+what ``aecourse release`` generates, and no solution leaks."""
 
 from __future__ import annotations
 
 import ast
-import json
+import html
 import re
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from aecourse.grading import autograde, prepare_course, solve
+from aecourse import feedback, sandbox, variants
+from aecourse.batch import grade_class
+from aecourse.grading import prepare_course
 from aecourse.nbconfig import ASSIGNMENTS
 
 from .conftest import ROOT
@@ -90,7 +94,7 @@ def test_lessons_are_generated_from_solutions(courses, assignment):
         committed = nbformat.read(LESSONS / assignment / path.name, as_version=4)
         assert committed == fresh, (
             f"lessons/{assignment}/{path.name} differs from what nbgrader generates from "
-            f"solutions/; regenerate it with `nbgrader generate_assignment {assignment} --force`")
+            f"solutions/; regenerate it with `aecourse release {assignment}`")
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -109,57 +113,90 @@ def test_lessons_hide_solutions_and_hidden_tests(assignment):
                 assert cell.source != solved[grade_id], f"{path} {grade_id} is not blanked"
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_solution_earns_full_marks(courses, assignment, tmp_path):
-    api = courses(assignment)
-    release = Path(api.coursedir.format_path("release", ".", assignment))
-    solved = solve(SOLUTIONS / assignment, release, tmp_path / "solved")
-    results = autograde(api, assignment, solved)
-    for result in results:
-        assert result.status == "graded", result
-        assert result.max_score > 0
-        lost = [c for c in result.cells if c.score < c.max_score]
-        assert not lost, f"{assignment}/{result.notebook}: solution loses points: {lost}"
+@pytest.fixture(scope="session")
+def graded(tmp_path_factory):
+    """Every lesson graded the way a class is (``aecourse grade``, sandboxed where possible):
+    its solution, its release, the solution with each exercise left undone, and every
+    answer listed in variants/. Returns assignment -> [(student, variant, record)]."""
+    root = tmp_path_factory.mktemp("course-graded")
+    made = {a: variants.submissions(ROOT, a, root / "submitted") for a in ASSIGNMENTS}
+    summary = grade_class(root / "submitted", course=ROOT, out=root / "out",
+                          db_url=f"sqlite:///{root / 'gradebook.db'}", workers=2,
+                          sandboxed=not sandbox.problem(), progress=False, say=lambda _: None)
+    found = {a: [] for a in ASSIGNMENTS}
+    for record in summary.graded:
+        found[record.assignment].append(
+            (record.student, made[record.assignment][record.student], record))
+    return found
+
+
+def judged(graded, assignment, which):
+    """The problems of the proofs of ``assignment`` whose student id ``which`` accepts."""
+    problems = []
+    for student, variant, record in graded[assignment]:
+        if which(student, variant):
+            cells = {c.grade_id: (c.score, c.max_score) for n in record.notebooks
+                     for c in n.cells}
+            problems += variants.judge(student, variant, cells,
+                                       [n.status for n in record.notebooks])
+    return problems
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_released_lesson_earns_zero(courses, assignment):
-    results = autograde(courses(assignment), assignment, LESSONS / assignment, student="blank")
-    for result in results:
-        assert result.status == "graded", result
-        assert result.score == 0, f"{assignment}/{result.notebook}: blank lesson scores {result}"
-        assert all(c.message for c in result.cells), "every failing test should say why"
+def test_solution_earns_full_marks_and_release_zero(graded, assignment):
+    assert not judged(graded, assignment, lambda s, v: s in (variants.SOLUTION, variants.BLANK))
+    records = {s: r for s, _, r in graded[assignment]}
+    assert records["solution"].max_score > 0
+    assert all(c.message for n in records["blank"].notebooks for c in n.cells), (
+        "every failing test should say why")
 
 
-def _blank(nb, grade_id):
-    """A copy of ``nb`` with the solution region of cell ``grade_id`` replaced by the stub."""
-    nb = json.loads(json.dumps(nb))
-    for cell in nb["cells"]:
-        if nbgrader_meta(cell).get("grade_id") == grade_id:
-            source = "".join(cell["source"])
-            cell["source"] = re.sub(
-                r"### BEGIN SOLUTION.*?### END SOLUTION",
-                "raise NotImplementedError()", source, flags=re.S,
-            ) if "### BEGIN SOLUTION" in source else "raise NotImplementedError()"
-    return nb
-
-
-@pytest.mark.slow
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_every_solution_region_is_graded(courses, assignment, tmp_path):
-    """Blanking any one solution region loses points."""
-    api = courses(assignment)
-    for path in notebooks(SOLUTIONS / assignment):
-        nb = json.loads(path.read_text())
-        regions = [nbgrader_meta(c)["grade_id"] for c in nb["cells"]
-                   if nbgrader_meta(c).get("solution") and c["cell_type"] == "code"]
-        for grade_id in regions:
-            submission = tmp_path / grade_id
-            submission.mkdir()
-            for other in notebooks(SOLUTIONS / assignment):
-                (submission / other.name).write_text(other.read_text())
-            (submission / path.name).write_text(json.dumps(_blank(nb, grade_id)))
-            results = autograde(api, assignment, submission, student=f"mutant_{grade_id}")
-            score = sum(r.score for r in results)
-            full = sum(r.max_score for r in results)
-            assert score < full, f"{assignment}: blanking {grade_id} still earns {score}/{full}"
+def test_every_exercise_is_graded(graded, assignment):
+    """Leaving any one exercise undone loses points."""
+    assert any(s.startswith(variants.UNDONE) for s, _, _ in graded[assignment])
+    assert not judged(graded, assignment, lambda s, v: s.startswith(variants.UNDONE))
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_wrong_answers_lose_points_and_right_ones_earn_full_marks(graded, assignment):
+    listed = variants.load(ROOT, assignment)
+    assert {v.wrong for v in listed} == {True, False}, (
+        f"variants/{assignment}.py should list both wrong and right answers")
+    problems = judged(graded, assignment, lambda s, v: v is not None)
+    assert not problems, "\n".join(problems)
+
+
+def course_hidden_lines():
+    """Every line of every lesson's hidden tests that no released lesson shows."""
+    lines, public = set(), set()
+    for assignment in ASSIGNMENTS:
+        for path in notebooks(SOLUTIONS / assignment):
+            lesson = nbformat.read(LESSONS / assignment / path.name, 4)
+            lines |= feedback.hidden_lines(nbformat.read(path, 4), lesson)
+            public |= {" ".join(line.split()) for c in lesson.cells
+                       for line in c.source.splitlines()}
+    return lines - public
+
+
+def page_text(page: str) -> str:
+    page = re.sub(r"<(style|script)\b.*?</\1>", "", page, flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_feedback_never_shows_a_hidden_test(graded, assignment):
+    """Graded as an instructor grades, a passing and a failing submission get feedback with
+    their scores and messages but no line of any hidden test of the course."""
+    hidden = course_hidden_lines()
+    assert hidden
+    records = {s: r for s, _, r in graded[assignment]}
+    for student in (variants.SOLUTION, variants.BLANK):
+        record = records[student]
+        assert record.feedback, f"{assignment}: no feedback for {student}"
+        for name, page in record.feedback.items():
+            text = " ".join(page_text(page).split())
+            leaked = sorted(line for line in hidden if line in text)
+            assert not leaked, f"{assignment}/{name} feedback of {student} shows {leaked[:3]}"
+            for cell in (c for n in record.notebooks for c in n.cells):
+                assert cell.grade_id in text
