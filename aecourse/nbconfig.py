@@ -11,6 +11,7 @@ ASSIGNMENTS = (
     "03_stacked_autoencoder",
     "04_tying_weights",
     "05_greedy_layerwise",
+    "07_variational_autoencoder",
 )
 
 # Python kernels that grade start by printing warnings on stdout (a warning is not a wrong
