@@ -226,8 +226,15 @@ def grade_job(job: Job) -> SubmissionRecord:
 
     if job.problem:
         return ungraded(job, Status.INVALID_SUBMISSION, job.problem)
-    started = time.monotonic()
+    started = clock = time.perf_counter()
     record = ungraded(job, Status.GRADED, "")
+
+    def lap(name):
+        nonlocal clock
+        now = time.perf_counter()
+        record.timings[name] = round(now - clock, 3)
+        clock = now
+
     with tempfile.TemporaryDirectory(prefix="aecourse-job-") as tmp:
         root = Path(tmp)
         os.chmod(root, 0o700)
@@ -237,11 +244,17 @@ def grade_job(job: Job) -> SubmissionRecord:
         work = _scratch(root / "sandbox", job)
         api = grading.open_course(root / "course", cell_timeout=job.limits.cell,
                                   kernel=(job.sandbox, work), limits=job.limits)
-        sandbox.kernel_logs()  # forget those of earlier jobs
+        sandbox.take_notes()  # forget those of earlier jobs
+        lap("prepare_s")
         with sandbox.Watchdog(job.limits.wall) as watchdog:
             results = grading.autograde(api, job.assignment, root / "submission",
                                         student=job.student)
-        logs = sandbox.kernel_logs()
+        lap("autograde_s")
+        notes = sandbox.take_notes()
+        logs = notes.get("kernel_logs", [])
+        waits = notes.get("kernel_waits", [])
+        record.timings["kernel_wait_s"] = round(sum(w for w, _ in waits), 3)
+        record.timings["kernels_from_pool"] = sum(1 for _, pooled in waits if pooled)
         for result in results:
             if watchdog.expired and not result.status.graded:
                 result.status = Status.TIMEOUT
@@ -256,8 +269,9 @@ def grade_job(job: Job) -> SubmissionRecord:
                 cell.message = feedback.scrub(cell.message, hidden)
         messages = {c.grade_id: c.message for r in results for c in r.cells}
         record.feedback = feedback.render(api, job.assignment, job.student, messages)
+        lap("feedback_s")
     record.notebooks = results
-    record.seconds = round(time.monotonic() - started, 2)
+    record.seconds = round(time.perf_counter() - started, 2)
     return record
 
 
@@ -297,6 +311,7 @@ def _warm_worker() -> None:
     """Start-up of a worker process: load nbgrader once; leave Ctrl-C to the parent, and
     end with it (its kernels end with the worker)."""
     import ctypes
+    from multiprocessing.util import Finalize
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     with contextlib.suppress(AttributeError, OSError):
@@ -305,8 +320,10 @@ def _warm_worker() -> None:
     import nbgrader.converters  # noqa: F401
 
     from .grading import quiet_nbgrader
+    from .sandbox import POOL
 
     quiet_nbgrader()
+    Finalize(None, POOL.close, exitpriority=10)  # a worker ends by os._exit: no atexit
 
 
 def grade_all(jobs: list[Job], workers: int = 1, scheduler: str | None = None,

@@ -52,7 +52,31 @@ def _config(root: Path, cell_timeout=None, db_url=None, kernel=None, limits=None
 def _api(root: Path, cell_timeout=None, db_url=None, kernel=None, limits=None):
     from nbgrader.apps import NbGraderAPI
 
-    return NbGraderAPI(config=_config(root, cell_timeout, db_url, kernel, limits))
+    config = _config(root, cell_timeout, db_url, kernel, limits)
+    config.GradingExecute.skip_cells = sorted(
+        {g for folder in sorted((root / "source").glob("*")) for g in skipped_cells(folder)})
+    return NbGraderAPI(config=config)
+
+
+def skipped_cells(source: Path) -> list[str]:
+    """grade_ids of the demonstration cells of the instructor notebooks in ``source`` that
+    grading does not run (``"aecourse": {"skip_in_grading": true}`` in a cell's metadata).
+
+    Only read-only cells that are neither tests nor answers can be skipped, and the list
+    comes from the instructor's notebooks, never from a submission.
+    """
+    import nbformat
+
+    found = []
+    for path in sorted(Path(source).glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if cell.metadata.get(MANIFEST, {}).get("skip_in_grading"):
+                if meta.get("grade") or meta.get("solution") or not meta.get("locked"):
+                    raise ValueError(f"{path}: cell {meta.get('grade_id', '?')} is marked "
+                                     "skip_in_grading but is not a read-only demonstration")
+                found.append(meta["grade_id"])
+    return found
 
 
 def open_course(root: Path, cell_timeout=None, kernel=None, limits=None):

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import time
+
 from nbformat.notebooknode import NotebookNode
+from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from traitlets import Bool, Integer
+from traitlets import Bool, Integer, List, Unicode
 
 from .limits import Limits
 
 NOTE = "\n... output truncated by the grader ..."
+SKIPPED = "(a demonstration: not run when the notebook is graded; no test depends on it)\n"
 
 
 class TruncateOutput(NbGraderPreprocessor):
@@ -77,6 +81,17 @@ class GradingExecute(Execute):
         config=True)
     use_pool = Bool(True, help="take kernels started ahead (sandboxed modes only)").tag(
         config=True)
+    skip_cells = List(Unicode(), help="grade_ids of demo cells that grading does not run "
+                                      "(see aecourse.grading.skipped_cells)").tag(config=True)
+
+    def preprocess_cell(self, cell, resources, index):
+        meta = cell.metadata.get("nbgrader", {})
+        if (meta.get("grade_id") in self.skip_cells and not meta.get("grade")
+                and not meta.get("solution")):
+            cell.outputs = [new_output("stream", name="stdout", text=SKIPPED)]
+            cell.execution_count = None
+            return cell, resources
+        return super().preprocess_cell(cell, resources, index)
 
     def __init__(self, **kwargs):
         from .sandbox import GradingKernelManager
@@ -89,14 +104,24 @@ class GradingExecute(Execute):
     async def async_start_new_kernel(self, **kwargs):
         from .sandbox import POOL
 
+        self._asked, self._pooled = time.perf_counter(), False
         if self.use_pool and self.km.mode != "trusted":
             hist = [f"--HistoryManager.hist_file={self.ipython_hist_file}"]
             warm = await POOL.take(self.km, [*self.extra_arguments, *hist])
             if warm is not None:
                 await self.km.cleanup_resources()  # the manager made for a kernel of its own
-                self.km = warm
+                self.km, self._pooled = warm, True
                 return
         await super().async_start_new_kernel(**kwargs)
+
+    async def async_start_new_kernel_client(self):
+        from .sandbox import note
+
+        client = await super().async_start_new_kernel_client()
+        # how long the notebook waited for a kernel ready to run it (TensorFlow imported
+        # already when it comes from the pool)
+        note("kernel_waits", (time.perf_counter() - self._asked, self._pooled))
+        return client
 
     def process_message(self, msg, cell, cell_index):
         if msg.get("msg_type") in ("stream", "display_data", "execute_result",

@@ -73,6 +73,7 @@ class SubmissionRecord:
     submission_hash: str = ""  # of the submitted bytes
     course_version: str = ""  # of the instructor's notebooks it was graded against
     seconds: float = 0.0  # wall time of the grading
+    timings: dict[str, float] = field(default_factory=dict)  # where those seconds went
 
     @property
     def score(self) -> float:

@@ -217,7 +217,9 @@ def wrap(cmd: list[str], mode: str, work: Path, ipc: Path, limits: Limits,
 
 
 class Watchdog:
-    """Kills every kernel of one grading job when its wall-clock time is up.
+    """Kills every kernel of one grading job when its wall-clock time is up, and at the end
+    of the job removes whatever its kernels left (a kernel that nbclient did not shut down,
+    when its start or its client failed).
 
     Kernels started by this thread while the watchdog is active are adopted by it.
     """
@@ -225,7 +227,7 @@ class Watchdog:
     def __init__(self, seconds: float):
         self.seconds = seconds
         self.expired = False
-        self._processes: list[subprocess.Popen] = []
+        self._managers: list = []
         self._lock = threading.Lock()
         self._timer = threading.Timer(seconds, self._expire)
         self._timer.daemon = True
@@ -238,34 +240,41 @@ class Watchdog:
     def __exit__(self, *exc):
         self._timer.cancel()
         _active.watchdogs.remove(self)
+        for km in self._managers:
+            _stop(km)
 
-    def adopt(self, process: subprocess.Popen) -> None:
+    def adopt(self, km) -> None:
         with self._lock:
+            self._managers.append(km)
             if self.expired:
-                kill(process)
+                kill(km.provisioner.process)
                 raise RuntimeError(f"out of time ({self.seconds:g} s)")
-            self._processes.append(process)
 
     def _expire(self):
         with self._lock:
             self.expired = True
-            for process in self._processes:
-                kill(process)
+            for km in self._managers:
+                kill(km.provisioner.process)
 
 
-_active = threading.local()  # watchdogs and kernel logs of the job this thread is grading
+_active = threading.local()  # watchdogs and notes of the job this thread is grading
 
 
 def adopt(km) -> None:
     """Put the kernel of ``km`` in the care of the watchdogs of this thread's job."""
     for watchdog in getattr(_active, "watchdogs", []):
-        watchdog.adopt(km.provisioner.process)
+        watchdog.adopt(km)
 
 
-def kernel_logs() -> list[str]:
-    """The ends of the logs of the kernels this thread ran, oldest first (and forget them)."""
-    logs, _active.kernel_logs = getattr(_active, "kernel_logs", []), []
-    return logs
+def note(key: str, value) -> None:
+    """Keep ``value`` under ``key`` in the notes of the job this thread is grading."""
+    _active.__dict__.setdefault("notes", {}).setdefault(key, []).append(value)
+
+
+def take_notes() -> dict[str, list]:
+    """The notes of this thread's job so far (kernel logs, kernel waits), and forget them."""
+    notes, _active.notes = getattr(_active, "notes", {}), {}
+    return notes
 
 
 def kill(process: subprocess.Popen) -> None:
@@ -361,7 +370,7 @@ class GradingKernelManager(AsyncKernelManager):
             with contextlib.suppress(OSError):
                 tail = self.log_path.read_bytes()[-2000:].decode(errors="replace")
                 self.log_path.unlink()
-                _active.__dict__.setdefault("kernel_logs", []).append(tail)
+                note("kernel_logs", tail)
 
 
 # What every lesson's set-up cell loads; a kernel started ahead loads it while it waits.
@@ -376,7 +385,7 @@ class KernelPool:
     """
 
     def __init__(self):
-        self._next = None  # (settings, task that starts a kernel and returns its manager)
+        self._next = None  # (settings, its kernel manager, the task that starts it)
         atexit.register(self.close)
 
     @staticmethod
@@ -385,7 +394,7 @@ class KernelPool:
                 tuple(sorted(km.passed.items())))
 
     @staticmethod
-    async def _start(like, extra_arguments):
+    def _manager(like):
         scratch = Path(tempfile.mkdtemp(prefix="aecourse-pool-"))
         for sub in ("work", "home", "tmp"):  # the layout kernel_env expects
             (scratch / sub).mkdir()
@@ -396,9 +405,6 @@ class KernelPool:
         km.passed, km.pooled, km.scratch_root = dict(like.passed), True, scratch
         for name in ("memory", "file_size", "scratch", "processes", "message"):
             setattr(km, name, getattr(like, name))
-        # the kernel imports while it starts, whether or not anyone is listening yet
-        await km.start_kernel(extra_arguments=[*extra_arguments,
-                                               f"--IPKernelApp.exec_lines={WARM_UP}"])
         return km
 
     async def take(self, like, extra_arguments):
@@ -409,18 +415,20 @@ class KernelPool:
         wanted = self._settings(like, extra_arguments)
         ready, self._next = self._next, None
         if ready is not None:
-            settings, task = ready
+            settings, km, task = ready
             ready = None
             if settings == wanted:
                 with contextlib.suppress(Exception):
-                    ready = await task
-            else:
-                _discard(task)
-        self._next = (wanted, asyncio.ensure_future(self._start(like, extra_arguments)))
+                    await task
+                    ready = km if await km.is_alive() else None
+            if ready is None:
+                _stop(km)
+        km = self._manager(like)
+        # the kernel imports while it starts, whether or not anyone is listening yet
+        start = km.start_kernel(extra_arguments=[*extra_arguments,
+                                                 f"--IPKernelApp.exec_lines={WARM_UP}"])
+        self._next = (wanted, km, asyncio.ensure_future(start))
         if ready is None:
-            return None
-        if not await ready.is_alive():
-            _stop(ready)
             return None
         shutil.copytree(like.work_dir, ready.work_dir, dirs_exist_ok=True)
         for path in Path(ready.work_dir).rglob("*"):
@@ -430,35 +438,24 @@ class KernelPool:
 
     def close(self):
         """Stop a kernel started ahead and never used (at exit)."""
-        if self._next is None:
-            return
-        task, self._next = self._next[1], None
-        if not task.done():  # let it finish starting, so that it can be stopped cleanly
-            import asyncio
-
-            with contextlib.suppress(Exception):
-                task.get_loop().run_until_complete(asyncio.wait_for(task, 60))
-        _discard(task)
+        if self._next is not None:
+            _, km, task = self._next
+            self._next = None
+            _stop(km)
+            with contextlib.suppress(Exception):  # its event loop may be closed already
+                task.cancel()
 
 
 def _stop(km) -> None:
-    if km.provisioner is not None and km.provisioner.process is not None:
-        kill(km.provisioner.process)
-    shutil.rmtree(km._ipc, ignore_errors=True)
-    if km.scratch_root is not None:
-        shutil.rmtree(km.scratch_root, ignore_errors=True)
-
-
-def _discard(task) -> None:
-    """Stop the kernel that ``task`` starts, now or when it has started."""
-    def stop(done):
-        if not done.cancelled() and done.exception() is None:
-            _stop(done.result())
-
-    if task.done():
-        stop(task)
-    else:
-        task.add_done_callback(stop)
+    """Kill the kernel of ``km`` and remove its folders, whatever state it is in."""
+    provisioner = getattr(km, "provisioner", None)
+    if provisioner is not None and getattr(provisioner, "process", None) is not None:
+        kill(provisioner.process)
+    for path in (km._ipc, km.scratch_root):
+        if path is not None:
+            shutil.rmtree(path, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        km.log_path.unlink()
 
 
 POOL = KernelPool()
