@@ -55,10 +55,14 @@ def check_notebook(path: Path):
 
     config = Config()
     configure(config)
+    nb = nbformat.read(path, as_version=4)
+    config.GradingExecute.skip_cells = [  # demonstrations that grading skips are skipped here
+        c.metadata.nbgrader["grade_id"] for c in nb.cells
+        if c.metadata.get(grading.MANIFEST, {}).get("skip_in_grading")
+        and c.metadata.get("nbgrader", {}).get("grade_id")]
     validator = Validator(config=config)
     validator.preprocessors = [CheckCellMetadata, ClearOutput, GradingExecute,
                                StderrIsNotAFailure]
-    nb = nbformat.read(path, as_version=4)
     released = nb.metadata.get(grading.MANIFEST, {}).get("tests")
     with chdir(str(path.parent.resolve())):
         nb = validator._preprocess(nb)  # runs it as `nbgrader validate` does
@@ -146,34 +150,18 @@ def release(root: Path, assignments) -> list[str]:
     return problems
 
 
-def prove(root: Path, assignments, workers: int = 2, report=print) -> list[str]:
-    """Grade, as a class is graded, each assignment's solution, release, undone exercises and
-    variants (see :mod:`aecourse.variants`); return what did not get what it deserves."""
-    from . import sandbox, variants
-    from .batch import grade_class
+def cmd_variants(args) -> int:
+    from . import variants
 
-    found = []
-    with tempfile.TemporaryDirectory(prefix="aecourse-prove-") as tmp:
-        submitted, made = Path(tmp) / "submitted", {}
+    root, assignments = Path(args.root).resolve(), args.assignments or ASSIGNMENTS
+    if args.grader:
+        problems = variants.prove(root, assignments, args.workers)
+    else:
+        problems = []
         for assignment in assignments:
             if not variants.load(root, assignment):
-                found.append(f"{assignment}: no variants in {root / variants.FOLDER}")
-            made[assignment] = variants.submissions(root, assignment, submitted)
-        summary = grade_class(submitted, course=root, out=Path(tmp) / "out",
-                              db_url=f"sqlite:///{Path(tmp) / 'gradebook.db'}",
-                              workers=workers, sandboxed=not sandbox.problem(), say=report)
-    for record in sorted(summary.graded, key=lambda r: (r.assignment, r.student)):
-        cells = {c.grade_id: (c.score, c.max_score) for n in record.notebooks for c in n.cells}
-        mine = variants.judge(record.student, made[record.assignment][record.student], cells,
-                              [n.status for n in record.notebooks])
-        report(f"{record.assignment}: {record.student}: {record.score:g}/{record.max_score:g}"
-               + (f"  <- {'; '.join(mine)}" if mine else ""))
-        found += [f"{record.assignment}: {p}" for p in mine]
-    return found
-
-
-def cmd_variants(args) -> int:
-    problems = prove(Path(args.root).resolve(), args.assignments or ASSIGNMENTS, args.workers)
+                problems.append(f"{assignment}: no variants in {root / variants.FOLDER}")
+            problems += variants.check(root, assignment, args.workers)
     for problem in problems:
         print(f"FAILED {problem}", file=sys.stderr)
     print("Every wrong answer loses points and every right one earns full marks."
@@ -248,12 +236,15 @@ def main(argv=None) -> int:
     p.add_argument("--root", default=".", help="the course folder (default: current folder)")
     p.set_defaults(func=cmd_release)
 
-    p = sub.add_parser("variants", help="grade each lesson's solution, release, undone "
-                                        "exercises and the wrong and right answers listed in "
-                                        "variants/, and check each gets what it deserves")
+    p = sub.add_parser("variants", help="run each lesson's solution, undone exercises and "
+                                        "the wrong and right answers listed in variants/, "
+                                        "and check each gets what it deserves")
     p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT")
     p.add_argument("--root", default=".", help="the course folder (default: current folder)")
-    p.add_argument("--workers", type=int, default=2, help="submissions graded at once")
+    p.add_argument("--workers", type=int, default=2, help="notebooks run at once")
+    p.add_argument("--grader", action="store_true",
+                   help="grade them as a class is graded (sandboxed kernels, gradebook, "
+                        "feedback) instead of the fast forked runs")
     p.set_defaults(func=cmd_variants)
 
     p = sub.add_parser("grade", help="autograde a class of submissions (sandboxed, parallel)")

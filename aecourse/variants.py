@@ -136,12 +136,13 @@ def submissions(root: Path, assignment: str, submitted: Path) -> dict[str, Varia
 
 
 def judge(student: str, variant: Variant | None, cells: dict[str, tuple[float, float]],
-          statuses) -> list[str]:
-    """What is wrong with how the proof ``student`` was graded (see :func:`submissions`)."""
+          trouble: str = "") -> list[str]:
+    """What is wrong with how the proof ``student`` was graded (see :func:`submissions`);
+    ``trouble`` says how its grading went wrong, if it did."""
     score = sum(s for s, _ in cells.values())
     full = sum(m for _, m in cells.values())
-    if not all(getattr(s, "graded", False) for s in statuses) and student != BLANK:
-        return [f"{student}: not graded normally ({', '.join(map(str, statuses))})"]
+    if trouble and student != BLANK:
+        return [f"{student}: not graded normally ({trouble})"]
     if variant is not None:
         return problems(variant, cells)
     if student == SOLUTION and score < full:
@@ -151,3 +152,119 @@ def judge(student: str, variant: Variant | None, cells: dict[str, tuple[float, f
     if student.startswith(UNDONE) and score >= full:
         return [f"leaving {student.removeprefix(UNDONE)} undone still earns full marks"]
     return []
+
+
+def prove(root: Path, assignments, workers: int = 2, report=print) -> list[str]:
+    """Grade, as a class is graded, each assignment's solution, release, undone exercises and
+    variants (see :mod:`aecourse.variants`); return what did not get what it deserves."""
+    import tempfile
+
+    from . import sandbox
+    from .batch import grade_class
+
+    found = []
+    with tempfile.TemporaryDirectory(prefix="aecourse-prove-") as tmp:
+        submitted, made = Path(tmp) / "submitted", {}
+        for assignment in assignments:
+            if not load(root, assignment):
+                found.append(f"{assignment}: no variants in {root / FOLDER}")
+            made[assignment] = submissions(root, assignment, submitted)
+        summary = grade_class(submitted, course=root, out=Path(tmp) / "out",
+                              db_url=f"sqlite:///{Path(tmp) / 'gradebook.db'}",
+                              workers=workers, sandboxed=not sandbox.problem(), say=report)
+    for record in sorted(summary.graded, key=lambda r: (r.assignment, r.student)):
+        cells = {c.grade_id: (c.score, c.max_score) for n in record.notebooks for c in n.cells}
+        mine = judge(record.student, made[record.assignment][record.student], cells,
+                     trouble(record))
+        report(f"{record.assignment}: {record.student}: {record.score:g}/{record.max_score:g}"
+               + (f"  <- {'; '.join(mine)}" if mine else ""))
+        found += [f"{record.assignment}: {p}" for p in mine]
+    return found
+
+
+def trouble(record) -> str:
+    """How the grading of ``record`` (a SubmissionRecord) went wrong: "" if it did not."""
+    bad = [str(n.status) for n in record.notebooks if not n.status.graded]
+    return ", ".join(bad) if bad or record.notebooks else str(record.status)
+
+
+GRADED = {"NBGRADER_EXECUTION": "autograde", "AECOURSE_BUDGET": "grading"}  # as in autograde
+
+
+def profile(root: Path, assignment: str) -> list:
+    """The solution runs of ``assignment`` as grading runs them (forkrun Outcomes,
+    with each cell's seconds)."""
+    from . import forkrun
+
+    runs, _ = _proof_runs(Path(root), assignment)
+    mine = [run for run, student, _ in runs if student == SOLUTION]
+    source = Path(root) / "solutions" / assignment
+    outcomes = forkrun.run_all(mine, source, workers=1, env=GRADED)
+    return [outcomes[run.name] for run in mine]
+
+
+def check(root: Path, assignment: str, workers: int = 2, timeout: float = 300) -> list[str]:
+    """Run the proofs of ``assignment`` (its solution, each exercise left undone as released,
+    every variant) in the grading budget, skipping what grading skips, and return what is
+    wrong with them: the fast way to :func:`submissions` plus grading, for the course's own
+    notebooks (see :mod:`aecourse.forkrun`). A wrong answer stops at the test that catches it.
+    """
+    from . import forkrun
+
+    runs, problems = _proof_runs(Path(root), assignment)
+    source = Path(root) / "solutions" / assignment
+    outcomes = forkrun.run_all([r for r, _, _ in runs], source, workers, timeout, env=GRADED)
+    for run, student, variant in runs:
+        outcome = outcomes[run.name]
+        found = judge(student, variant, outcome.scores, outcome.problem)
+        if found and outcome.errors:
+            first = next(iter(outcome.errors.items()))
+            found = [f"{f} [{first[0] or 'a cell'}: {first[1]}]" for f in found]
+        problems += [f"{assignment}/{run.name.split('/')[0]}: {f}" for f in found]
+    return problems
+
+
+def _proof_runs(root: Path, assignment: str):
+    """(forkrun.Run, student id, variant) for each proof of ``assignment``, and the problems
+    of its variants file."""
+    import nbformat
+
+    from . import forkrun
+    from .grading import skipped_cells
+
+    root = Path(root)
+    source, lesson = root / "solutions" / assignment, root / "lessons" / assignment
+    skip = set(skipped_cells(source))
+    listed = load(root, assignment)
+    runs: list[tuple[forkrun.Run, str, Variant | None]] = []
+    unknown = {v.name: set(v.cells) for v in listed}
+    for path in sorted(source.glob("*.ipynb")):
+        cells = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+        meta = [c.metadata.get("nbgrader", {}) for c in cells]
+        answers = {m["grade_id"] for m in meta if m.get("solution")}
+        stubs = {c.metadata.nbgrader["grade_id"]: c.source
+                 for c in nbformat.read(lesson / path.name, as_version=4).cells
+                 if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")}
+
+        def build(student, replace, stop_after, variant=None, path=path, cells=cells,
+                  meta=meta):
+            body = [forkrun.Cell(m.get("grade_id", ""),
+                                 replace.get(m.get("grade_id"), c.source)
+                                 if m.get("solution") else c.source,
+                                 float(m.get("points", 0)) if m.get("grade") else 0.0)
+                    for c, m in zip(cells, meta, strict=True) if m.get("grade_id") not in skip]
+            run = forkrun.Run(f"{path.stem}/{student}", body, stop_after)
+            runs.append((run, student, variant))
+
+        build(SOLUTION, {}, None)
+        for grade_id, stub in stubs.items():
+            build(f"{UNDONE}{grade_id}", {grade_id: stub}, ())
+        for variant in listed:
+            mine = {g: src for g, src in variant.cells.items() if g in answers}
+            unknown[variant.name] -= set(mine)
+            if mine:
+                build(variant.student, mine, variant.caught_by if variant.wrong else None,
+                      variant)
+    problems = [f"variant {name!r} names no solution cell {', '.join(sorted(left))}"
+                for name, left in unknown.items() if left]
+    return runs, problems
