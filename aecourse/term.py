@@ -298,7 +298,7 @@ class Term:
         if late <= 0:
             return f"Submitted on time: due {shown}{with_ext}."
         fraction = self.late.fraction(late)
-        text = (f"Submitted {describe_duration(late)} after the due date, {shown}{with_ext}. "
+        text = (f"Submitted {describe_duration(late)} late (due {shown}{with_ext}). "
                 f"Late policy: {self.late.describe()}.")
         return text + (f" Late penalty: {fraction:.0%} of your score." if fraction
                        else " No points are taken off.")
@@ -342,6 +342,18 @@ class _Reader:
         if value is not None and not isinstance(value, str):
             self.fail(f"{name}.{key}", f"must be a string, not {value!r}")
         return value
+
+    def when(self, key: str, value) -> dt.datetime:
+        """A date and time with its UTC offset: a string or a TOML offset date-time."""
+        if isinstance(value, dt.datetime):
+            if value.tzinfo is None:
+                self.fail(key, f"{value.isoformat()} has no UTC offset: write it like "
+                               "2026-03-01T23:59:00+01:00")
+            return value
+        if not isinstance(value, str):
+            self.fail(key, f"must be a date and time such as 2026-03-01T23:59:00+01:00, not "
+                           f"{value!r}")
+        return self.convert(key, value, parse_when)
 
     def convert(self, key: str, value, convert):
         if not isinstance(value, str):
@@ -431,8 +443,7 @@ def load(course: Path, path: Path | None = None) -> Term:
     grace = (r.convert("late.grace", late["grace"], parse_duration)
              if "grace" in late else dt.timedelta(0))
 
-    due = {name: r.convert(f"due.{name}", value, parse_when)
-           for name, value in r.table("due", None).items()}
+    due = {name: r.when(f"due.{name}", value) for name, value in r.table("due", None).items()}
     extensions = {}
     for student, given in r.table("extensions", None).items():
         if not isinstance(given, dict):
@@ -445,7 +456,7 @@ def load(course: Path, path: Path | None = None) -> Term:
             if isinstance(value, str) and value.strip().upper().startswith("P"):
                 extension = r.convert(key, value, parse_duration)
             else:
-                extension = r.convert(key, value, parse_when) - due[assignment]
+                extension = r.when(key, value) - due[assignment]
             if extension.total_seconds() <= 0:
                 r.fail(key, "must extend the due date (a positive duration or a later date)")
             extensions[(student_id(student), assignment)] = extension
