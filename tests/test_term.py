@@ -487,3 +487,77 @@ def test_similarity_of_template_only_flags_nobody(tmp_path):
     codes = [similarity.own_code(s, {"a.ipynb": json.dumps(lesson).encode()}, release)
              for s in ("x", "y", "z")]
     assert similarity.compare(codes, similarity.template_code(release)) == []
+
+
+# ------------------------------------------------------------------ a shared PostgreSQL gradebook
+
+
+@pytest.fixture(scope="module")
+def postgres_server():
+    from . import postgres
+
+    missing = postgres.problem()
+    if missing:
+        pytest.skip(f"needs a PostgreSQL server: {missing}")
+    with postgres.temporary_cluster() as url:
+        yield url
+
+
+def test_without_postgresql_the_tests_say_why(tmp_path, monkeypatch):
+    from . import postgres
+
+    monkeypatch.setenv("AECOURSE_PG_BIN", str(tmp_path))  # a machine without the server
+    assert postgres.server_bin() is None
+    assert "apt-get install postgresql" in postgres.problem()
+
+
+def _grader(course, download, out, db_url, *students):
+    import subprocess
+    import sys
+
+    argv = [sys.executable, "-m", "aecourse.cli", "grade", str(download), "--assignment",
+            "toy", "--course", str(course), "--output", str(out), "--db", db_url,
+            "--workers", "1", *LIMITS, *SANDBOX_ARGS]
+    for student in students:
+        argv += ["--student", student]
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def test_postgresql_gradebook_two_graders_resume_and_export(term_course, postgres_server,
+                                                           tmp_path, capsys):
+    from . import postgres
+
+    db_url = postgres.create_database(postgres_server, "term_cycle")
+    archive = lms_zip(tmp_path / "submissions.zip", download(term_course))
+    out = tmp_path / "graded"
+    # two graders at once, on different students, writing the same gradebook
+    graders = [_grader(term_course, archive, out, db_url, "alice", "bob"),
+               _grader(term_course, archive, out, db_url, "dave", "erin")]
+    for grader in graders:
+        output, _ = grader.communicate(timeout=1800)
+        assert grader.returncode == 0, output
+        assert "Traceback" not in output, output
+    # the same command for the whole class resumes: only carol is left
+    assert main(["grade", str(archive), "--assignment", "toy", "--course", str(term_course),
+                 "--output", str(out), "--db", db_url, *LIMITS, *SANDBOX_ARGS]) == 0
+    printed = capsys.readouterr().out
+    assert "Grading 1 submission(s)" in printed and "4 already graded" in printed, printed
+    assert "postgresql" in printed and "@127.0.0.1" in printed
+    assert main(["export", "--course", str(term_course), "--output", str(out),
+                 "--db", db_url]) == 0
+    assert (out / "grades.csv").read_bytes() == WIDE.encode()
+    assert (out / "grades-long.csv").read_bytes() == LONG.encode()
+
+    import psycopg
+
+    with psycopg.connect(db_url) as con:
+        rows = con.execute(
+            "SELECT student.id, COUNT(grade.id), SUM(grade.auto_score) FROM grade "
+            "JOIN submitted_notebook ON grade.notebook_id = submitted_notebook.id "
+            "JOIN submitted_assignment ON submitted_notebook.assignment_id = "
+            "submitted_assignment.id JOIN student ON submitted_assignment.student_id = "
+            "student.id GROUP BY student.id ORDER BY student.id").fetchall()
+        (assignments,) = con.execute("SELECT COUNT(*) FROM assignment").fetchone()
+    assert rows == [("alice", 2, 3.0), ("bob", 2, 3.0), ("carol", 2, 2.0), ("dave", 2, 0.0),
+                    ("erin", 2, 3.0)]
+    assert assignments == 1
