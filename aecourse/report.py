@@ -82,11 +82,15 @@ def histogram(assignment: str, scores: list[float], most: float, path: Path) -> 
     fig = Figure(figsize=(6, 3.5), dpi=100)
     ax = fig.add_subplot()
     top = most if most > 0 else max(scores, default=1.0) or 1.0
-    bins = int(top) if float(top).is_integer() and top <= 30 else 20
-    ax.hist(scores, bins=bins, range=(0, top), color="#4c72b0", edgecolor="white")
-    ax.set_xlim(0, top)
+    if float(top).is_integer() and top <= 30:  # a bar per whole point
+        edges = [i - 0.5 for i in range(int(top) + 2)]
+    else:
+        edges = [top * i / 20 for i in range(21)]
+    ax.hist(scores, bins=edges, color="#4c72b0", edgecolor="white")
+    ax.set_xlim(edges[0], edges[-1])
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel(f"score (out of {top:g})")
+    ax.set_xlabel(f"score out of {top:g}, before late penalties")
     ax.set_ylabel("students")
     mean = sum(scores) / len(scores) if scores else 0.0
     ax.set_title(f"{assignment}: {len(scores)} students, mean {mean:.2f}")

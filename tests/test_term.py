@@ -313,8 +313,8 @@ def test_report_pass_rates_statuses_and_histogram(graded_term, capsys):
             cells["test_square"]["pass_rate"]) == ("4", "5", "0.800")
     assert (cells["test_square_more"]["passed"], cells["test_square_more"]["pass_rate"],
             cells["test_square_more"]["mean_points"]) == ("3", "0.600", "0.60")
-    statuses = (out / "report" / "statuses.csv").read_text()
-    assert statuses == "assignment,status,notebooks\r\ntoy,graded,5\r\n"
+    statuses = (out / "report" / "statuses.csv").read_bytes()
+    assert statuses == b"assignment,status,notebooks\r\ntoy,graded,5\r\n"
     png = (out / "report" / "toy-scores.png").read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 2000
     slowest = list(csv.DictReader(io.StringIO((out / "report" / "slowest.csv").read_text())))
