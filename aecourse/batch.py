@@ -63,6 +63,13 @@ def grade_class(submissions: Path, course: Path = Path("."), out: Path = Path("g
     notes: list[str] = []
     jobs = classroom.collect(Path(submissions), assignment, course, students, lms=term.lms,
                              roster=class_list, notes=notes)
+    if class_list and not students:
+        for name in sorted({job.assignment for job in jobs}):
+            absent = sorted(set(class_list.by_id())
+                            - {job.student for job in jobs if job.assignment == name})
+            if absent:
+                notes.append(f"{name}: nothing from {len(absent)} student(s) on the roster: "
+                             f"{', '.join(absent)}")
     for note in notes:
         say(f"note: {note}")
     gradebook.register(db_url, course, {job.assignment for job in jobs}, term)
