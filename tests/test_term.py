@@ -557,7 +557,7 @@ def _grader(course, download, out, db_url, *students):
     return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def test_postgresql_gradebook_two_graders_resume_and_export(term_course, postgres_server,
+def test_postgresql_gradebook_two_graders_resume_and_export(postgres_server, term_course,
                                                            tmp_path, capsys):
     from . import postgres
 
