@@ -3,10 +3,12 @@ each record the moment it is graded, and resume where an interrupted run stopped
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import classroom, gradebook, records, sandbox
+from . import term as terms
+from .feedback import with_notice
 from .limits import Limits
 from .results import SubmissionRecord
 
@@ -23,6 +25,7 @@ class Summary:
     skipped: list[SubmissionRecord]  # graded earlier with the same files and course version
     scores: Path
     db_url: str
+    notes: list[str] = field(default_factory=list)  # files skipped, ids not on the roster
 
     @property
     def problems(self) -> list[str]:
@@ -36,23 +39,40 @@ def grade_class(submissions: Path, course: Path = Path("."), out: Path = Path("g
                 db_url: str | None = None, assignment: str | None = None, students=None,
                 workers: int = 1, scheduler: str | None = None, limits: Limits | None = None,
                 sandboxed: bool = True, force: bool = False, progress: bool = True,
+                term: terms.Term | None = None, roster: Path | None = None,
                 say=print) -> Summary:
-    """Grade ``submissions`` (see :func:`aecourse.classroom.collect`) against the course at
-    ``course``; write the gradebook (``db_url``, default ``course/gradebook.db``), the record
-    files, feedback and ``scores.csv`` under ``out``.
+    """Grade ``submissions`` (see :func:`aecourse.classroom.find_submissions`) against the
+    course at ``course``; write the gradebook (``db_url``, default ``course/gradebook.db``),
+    the record files, feedback and ``scores.csv`` under ``out``.
+
+    ``term`` (default: the course's ``course.toml``) says how LMS file names read, the due
+    dates, extensions and late policy; ``roster`` (default: the one it names) maps LMS ids.
 
     Submissions already graded with the same bytes and course version are skipped unless
     ``force``. Raises :class:`aecourse.sandbox.SandboxUnavailable` when ``sandboxed`` and
     bubblewrap cannot run, before anything is graded.
     """
     course, out, limits = Path(course).resolve(), Path(out).resolve(), limits or Limits()
-    db_url = db_url or f"sqlite:///{course / 'gradebook.db'}"
+    db_url = gradebook.normalize_url(db_url or f"sqlite:///{course / 'gradebook.db'}")
+    term = term if term is not None else terms.load(course)
+    class_list = term.roster(roster)
     if sandboxed:
         sandbox.require()
     else:
         say(NO_SANDBOX_WARNING)
-    jobs = classroom.collect(Path(submissions), assignment, course, students)
-    gradebook.register(db_url, course, {job.assignment for job in jobs})
+    notes: list[str] = []
+    jobs = classroom.collect(Path(submissions), assignment, course, students, lms=term.lms,
+                             roster=class_list, notes=notes)
+    if class_list and not students:
+        for name in sorted({job.assignment for job in jobs}):
+            absent = sorted(set(class_list.by_id())
+                            - {job.student for job in jobs if job.assignment == name})
+            if absent:
+                notes.append(f"{name}: nothing from {len(absent)} student(s) on the roster: "
+                             f"{', '.join(absent)}")
+    for note in notes:
+        say(f"note: {note}")
+    gradebook.register(db_url, course, {job.assignment for job in jobs}, term)
     store = records.RecordStore(out)
     previous = store.load()
     todo, skipped = [], []
@@ -65,7 +85,9 @@ def grade_class(submissions: Path, course: Path = Path("."), out: Path = Path("g
             todo.append(job)
     for record in skipped:  # the gradebook may have been replaced since
         if not gradebook.has(db_url, record.student, record.assignment):
-            gradebook.store(db_url, record)
+            gradebook.store(db_url, record, term)
+        store.set_notice(record.student, record.assignment,  # due dates may have moved
+                         term.late_notice(record.student, record.assignment, record.timestamp))
     where = f"on {scheduler}" if scheduler else f"with {workers} worker(s)"
     isolation = "bubblewrap sandbox" if sandboxed else "NO sandbox"
     say(f"Grading {len(todo)} submission(s) {where} ({isolation})"
@@ -73,7 +95,10 @@ def grade_class(submissions: Path, course: Path = Path("."), out: Path = Path("g
            if skipped else ""))
 
     def keep(record):
-        gradebook.store(db_url, record)
+        notice = term.late_notice(record.student, record.assignment, record.timestamp)
+        record.feedback = {name: with_notice(page, notice)
+                           for name, page in record.feedback.items()}
+        gradebook.store(db_url, record, term)
         store.append(record)
 
     try:
@@ -81,4 +106,4 @@ def grade_class(submissions: Path, course: Path = Path("."), out: Path = Path("g
                                      on_record=keep, progress=progress) if todo else []
     finally:  # an interrupted run leaves a CSV of what it kept, too
         scores = store.write_scores(store.load().values())
-    return Summary(graded, skipped, scores, db_url)
+    return Summary(graded, skipped, scores, db_url, notes)

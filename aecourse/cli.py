@@ -1,5 +1,5 @@
 """The ``aecourse`` command: data, a student's self-check, and the instructor's release,
-variants and grade."""
+variants, grade, report, similarity and export."""
 
 from __future__ import annotations
 
@@ -180,6 +180,7 @@ def cmd_release(args) -> int:
 def cmd_grade(args) -> int:
     """Autograde a class: sandboxed, in parallel, resumable; gradebook, scores and feedback."""
     from .batch import grade_class
+    from .gradebook import display_url
 
     limits = Limits(wall=args.timeout, cell=args.cell_timeout, memory=parse_size(args.memory))
     try:
@@ -188,16 +189,71 @@ def cmd_grade(args) -> int:
             db_url=args.db, assignment=args.assignment, students=args.student,
             workers=args.workers, scheduler=args.scheduler, limits=limits,
             sandboxed=not args.no_sandbox, force=args.force,
+            roster=Path(args.roster) if args.roster else None,
             say=lambda text: print(text, flush=True))
     except KeyboardInterrupt:
         print("aecourse grade: interrupted; every submission graded so far is saved: run the "
               "same command again to grade the rest", file=sys.stderr)
         return 130
     print(f"Scores: {summary.scores}; feedback: {summary.scores.parent / 'feedback'}; "
-          f"gradebook: {summary.db_url}")
+          f"gradebook: {display_url(summary.db_url)}")
     if summary.problems:
         print(f"{len(summary.problems)} notebook(s) not graded normally; see the status "
               "column of the scores.")
+    return 0
+
+
+def cmd_export(args) -> int:
+    """Write the LMS grades (wide) and the long CSV from the gradebook, late penalties applied."""
+    from .export import export
+
+    done = export(Path(args.course), Path(args.output), db_url=args.db,
+                  assignments=args.assignment,
+                  roster=Path(args.roster) if args.roster else None)
+    print(f"Grades of {done.students} student(s) in {', '.join(done.assignments)}: "
+          f"{done.wide} (one row per student, for the LMS) and {done.long} (one row per "
+          "notebook).")
+    return 0
+
+
+def cmd_report(args) -> int:
+    """The class at a glance: pass rate per test cell, statuses, slowest, score histograms."""
+    from .report import build, not_graded
+
+    report = build(Path(args.output), assignments=args.assignment, slowest=args.slowest)
+    rows = [(c.assignment, c.notebook, c.test, f"{c.passed}/{c.graded}", f"{c.pass_rate:.0%}",
+             f"{c.mean:.2f}/{c.points:g}") for c in report.cells]
+    print(_cell_table(rows, ("assignment", "notebook", "test", "passed", "rate", "mean")))
+    for assignment, counts in sorted(report.statuses.items()):
+        print(f"{assignment}: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    if report.slowest:
+        r = report.slowest[0]
+        print(f"Slowest: {r.student}/{r.assignment} ({r.seconds:.1f} s); see slowest.csv.")
+    print(f"Report: {report.folder / 'index.html'} (histograms, cells.csv, statuses.csv, "
+          "slowest.csv)")
+    if not_graded(report):
+        print(f"{not_graded(report)} notebook(s) without a real score (see statuses).")
+    return 0
+
+
+def cmd_similarity(args) -> int:
+    """Pairs of submissions whose own code is suspiciously alike."""
+    from .similarity import check
+
+    notes: list[str] = []
+    checks = check(Path(args.submissions), Path(args.course), Path(args.output),
+                   assignment=args.assignment, threshold=args.threshold,
+                   roster=Path(args.roster) if args.roster else None, notes=notes)
+    for note in notes:
+        print(f"note: {note}")
+    for done in checks:
+        print(f"{done.assignment}: {done.students} submission(s), {len(done.flagged)} pair(s) "
+              f"flagged at {args.threshold:.0%} or more")
+        rows = [(f"{p.a} / {p.b}", f"{p.score:.0%}", f"{p.similarity_a:.0%}",
+                 f"{p.similarity_b:.0%}") for p in done.pairs[:args.top]]
+        if rows:
+            print(_cell_table(rows, ("pair", "score", "of first", "of second")))
+        print(f"Table: {done.csv}; flagged pairs with their lines: {done.html}")
     return 0
 
 
@@ -249,8 +305,9 @@ def main(argv=None) -> int:
 
     p = sub.add_parser("grade", help="autograde a class of submissions (sandboxed, parallel)")
     p.add_argument("submissions", metavar="SUBMISSIONS",
-                   help="an nbgrader submitted/ tree or a folder of zip files (one per student)")
-    p.add_argument("--assignment", help="the assignment (required for a folder of zips)")
+                   help="an nbgrader submitted/ tree, or an LMS bulk download (a zip file or "
+                        "a folder with one zip or file per student)")
+    p.add_argument("--assignment", help="the assignment (required for an LMS download)")
     p.add_argument("--course", default=".", help="the course folder holding solutions/")
     p.add_argument("--output", default="graded", help="where scores.csv and feedback/ go")
     p.add_argument("--db", help="gradebook SQLAlchemy URL (default: COURSE/gradebook.db)")
@@ -269,7 +326,41 @@ def main(argv=None) -> int:
     p.add_argument("--no-sandbox", action="store_true",
                    help="grade without bubblewrap: student code can read and change anything "
                         "your user can")
+    p.add_argument("--roster", help="class list CSV (id, name, email) mapping the ids in LMS "
+                                    "file names (default: course.toml's course.roster)")
     p.set_defaults(func=cmd_grade)
+
+    p = sub.add_parser("report", help="pass rate per test cell, statuses, slowest "
+                                      "submissions and score histograms of a graded class")
+    p.add_argument("--output", default="graded", help="the grading output folder")
+    p.add_argument("--assignment", action="append", metavar="NAME",
+                   help="only this assignment (repeatable)")
+    p.add_argument("--slowest", type=int, default=10, help="how many slowest to list")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("similarity", help="flag pairs of submissions whose own code is "
+                                          "suspiciously alike (code given in the release "
+                                          "ignored)")
+    p.add_argument("submissions", metavar="SUBMISSIONS",
+                   help="as for grade: a submitted/ tree or an LMS download")
+    p.add_argument("--assignment", help="the assignment (required for an LMS download)")
+    p.add_argument("--course", default=".", help="the course folder holding solutions/")
+    p.add_argument("--output", default="graded", help="where similarity/ is written")
+    p.add_argument("--threshold", type=float, default=0.5,
+                   help="flag a pair when this share of either's code matches (default 0.5)")
+    p.add_argument("--top", type=int, default=10, help="pairs to print (all are in the CSV)")
+    p.add_argument("--roster", help="class list CSV (default: course.toml's course.roster)")
+    p.set_defaults(func=cmd_similarity)
+
+    p = sub.add_parser("export", help="grades for the LMS (one row per student, late "
+                                      "penalties applied) and the long CSV, from the gradebook")
+    p.add_argument("--course", default=".", help="the course folder (course.toml, gradebook)")
+    p.add_argument("--output", default="graded", help="where grades.csv and grades-long.csv go")
+    p.add_argument("--db", help="gradebook SQLAlchemy URL (default: COURSE/gradebook.db)")
+    p.add_argument("--assignment", action="append", metavar="NAME",
+                   help="only this assignment (repeatable; default: all in the gradebook)")
+    p.add_argument("--roster", help="class list CSV (default: course.toml's course.roster)")
+    p.set_defaults(func=cmd_export)
 
     args = parser.parse_args(argv)
     expected = _expected_errors()

@@ -9,6 +9,7 @@ hidden test removed and only inert output types kept.
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -17,6 +18,7 @@ HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS[ \t]*$(.*?)^[ \t]*### END HI
 REMOVED = "[line removed from feedback: it quotes a hidden test]"
 SAFE_MIME = ("text/plain", "image/png", "image/jpeg")
 MIN_LINE = 8  # shorter hidden-test lines (``pass``, ``)``) say nothing
+NOTICE = re.compile(r'<p class="late-penalty" id="aecourse-late"[^>]*>.*?</p>\n?', re.S)
 
 
 def _squash(text: str) -> str:
@@ -119,3 +121,16 @@ def render(api, assignment: str, student: str, messages: dict[str, str]) -> dict
         raise RuntimeError(f"nbgrader generate_feedback failed: {result.get('error', '')}")
     folder = Path(coursedir.format_path(coursedir.feedback_directory, student, assignment))
     return {p.stem: p.read_text() for p in sorted(folder.glob("*.html"))}
+
+
+def with_notice(page: str, text: str) -> str:
+    """Feedback ``page`` (HTML) with ``text`` (about late work) under its title, replacing
+    the notice an earlier call put there; ``text`` empty removes it."""
+    page = NOTICE.sub("", page)
+    if not text:
+        return page
+    block = (f'<p class="late-penalty" id="aecourse-late" style="color: #d2413a">'
+             f"{html.escape(text)}</p>\n")
+    title = page.find("</h4>")
+    at = title + len("</h4>") if title >= 0 else page.find(">", page.find("<body")) + 1
+    return page[:at] + "\n" + block + page[at:]

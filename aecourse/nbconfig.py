@@ -49,9 +49,17 @@ def configure(c, root=".") -> None:
         SaveAutoGrades,
     )
 
-    from .preprocessors import GradingExecute, StderrIsNotAFailure, TruncateOutput
+    from .preprocessors import (
+        GradingExecute,
+        LatePolicyPlugin,
+        StderrIsNotAFailure,
+        TruncateOutput,
+    )
 
     c.Autograde.autograde_preprocessors = [
         GradingExecute, IgnorePattern, StderrIsNotAFailure, ClearMetadataPreprocessor,
         LimitOutput, TruncateOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
     ]
+    # Late work: the policy of course.toml (aecourse.term), with due dates and extensions
+    # from the gradebook, as `aecourse export` applies it.
+    c.AssignLatePenalties.plugin_class = LatePolicyPlugin

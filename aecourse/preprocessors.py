@@ -6,6 +6,7 @@ import time
 
 from nbformat.notebooknode import NotebookNode
 from nbformat.v4 import new_output
+from nbgrader.plugins import LateSubmissionPlugin
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Bool, Integer, List, Unicode
 
@@ -140,3 +141,18 @@ class GradingExecute(Execute):
                              f"{self.max_output >> 20} MiB in this notebook) ...\n"))
                 return None
         return super().process_message(msg, cell, cell_index)
+
+
+class LatePolicyPlugin(LateSubmissionPlugin):
+    """nbgrader's late-penalty hook with the policy of the course file (``course.toml``), so
+    that ``nbgrader autograde`` and the formgrader agree with ``aecourse``."""
+
+    def late_submission_penalty(self, student_id, score, total_seconds):
+        from pathlib import Path
+
+        from nbgrader.coursedir import CourseDirectory
+
+        from . import term
+
+        root = Path(CourseDirectory(parent=self).root)
+        return term.load(root).late.penalty(score or 0.0, total_seconds)

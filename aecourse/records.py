@@ -44,9 +44,26 @@ class RecordStore:
                 latest[(record.student, record.assignment)] = record
         return latest
 
+    def feedback_folder(self, student: str, assignment: str) -> Path:
+        return self.out / "feedback" / student / assignment
+
+    def set_notice(self, student: str, assignment: str, text: str) -> None:
+        """Put ``text`` (about late work) in the feedback pages of ``student``'s
+        ``assignment``, replacing what an earlier run wrote there."""
+        from .feedback import with_notice
+
+        folder = self.feedback_folder(student, assignment)
+        for page in sorted(folder.glob("*.html")) if folder.is_dir() else []:
+            before = page.read_text()
+            after = with_notice(before, text)
+            if after != before:
+                tmp = page.with_suffix(".html.part")
+                tmp.write_text(after)
+                tmp.replace(page)
+
     def append(self, record: SubmissionRecord) -> None:
         """Keep ``record`` durably: its feedback files first, then its line in the run file."""
-        folder = self.out / "feedback" / record.student / record.assignment
+        folder = self.feedback_folder(record.student, record.assignment)
         shutil.rmtree(folder, ignore_errors=True)
         for name, html in record.feedback.items():
             folder.mkdir(parents=True, exist_ok=True)
@@ -58,20 +75,28 @@ class RecordStore:
 
     def write_scores(self, records) -> Path:
         """Write ``scores.csv`` (one row per notebook) from ``records``; return its path."""
-        rows = io.StringIO()
-        writer = csv.DictWriter(rows, fieldnames=CSV_FIELDS)
-        writer.writeheader()
+        rows = []
         for record in sorted(records, key=lambda r: (r.student, r.assignment)):
             for nb in record.notebooks:
-                writer.writerow({"student": record.student, "assignment": record.assignment,
-                                 "notebook": nb.notebook, "score": f"{nb.score:g}",
-                                 "max": f"{nb.max_score:g}", "status": nb.status.value,
-                                 "detail": nb.detail, "timestamp": record.timestamp})
-        path = self.out / "scores.csv"
-        tmp = path.with_suffix(".csv.part")
-        tmp.write_text(rows.getvalue())
-        tmp.replace(path)
-        return path
+                rows.append({"student": record.student, "assignment": record.assignment,
+                             "notebook": nb.notebook, "score": f"{nb.score:g}",
+                             "max": f"{nb.max_score:g}", "status": nb.status.value,
+                             "detail": nb.detail, "timestamp": record.timestamp})
+        return write_csv(self.out / "scores.csv", CSV_FIELDS, rows)
+
+
+def write_csv(path: Path, fields, rows) -> Path:
+    """Write ``rows`` (dicts) under the header ``fields`` to ``path``, replacing it whole
+    (never half-written); return ``path``."""
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=list(fields))
+    writer.writeheader()
+    writer.writerows(rows)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_text(text.getvalue(), encoding="utf-8")
+    tmp.replace(path)
+    return path
 
 
 def up_to_date(record: SubmissionRecord | None, submission_hash: str, version: str) -> bool:

@@ -19,6 +19,7 @@ class Status(str, Enum):
     KERNEL_DIED = "kernel-died"
     TIMEOUT = "timeout"  # the whole submission ran out of wall-clock time
     GRADER_ERROR = "grader-error"
+    NO_SUBMISSION = "no-submission"  # on the roster, nothing submitted (exports only)
 
     def __str__(self) -> str:
         return self.value
