@@ -161,7 +161,7 @@ def cmd_variants(args) -> int:
         for assignment in assignments:
             if not variants.load(root, assignment):
                 problems.append(f"{assignment}: no variants in {root / variants.FOLDER}")
-            problems += variants.check(root, assignment, args.workers)
+            problems += variants.check(root, assignment, args.workers, report=print)
     for problem in problems:
         print(f"FAILED {problem}", file=sys.stderr)
     print("Every wrong answer loses points and every right one earns full marks."

@@ -52,9 +52,12 @@ def _config(root: Path, cell_timeout=None, db_url=None, kernel=None, limits=None
 def _api(root: Path, cell_timeout=None, db_url=None, kernel=None, limits=None):
     from nbgrader.apps import NbGraderAPI
 
+    from .sandbox import warm_up
+
     config = _config(root, cell_timeout, db_url, kernel, limits)
-    config.GradingExecute.skip_cells = sorted(
-        {g for folder in sorted((root / "source").glob("*")) for g in skipped_cells(folder)})
+    folders = sorted((root / "source").glob("*"))
+    config.GradingExecute.skip_cells = sorted({g for f in folders for g in skipped_cells(f)})
+    config.GradingExecute.warm_up = next(filter(None, map(warm_up, folders)), "")
     return NbGraderAPI(config=config)
 
 

@@ -82,6 +82,8 @@ class GradingExecute(Execute):
         config=True)
     use_pool = Bool(True, help="take kernels started ahead (sandboxed modes only)").tag(
         config=True)
+    warm_up = Unicode("", help="what a kernel started ahead runs while it waits (see "
+                              "aecourse.sandbox.warm_up)").tag(config=True)
     skip_cells = List(Unicode(), help="grade_ids of demo cells that grading does not run "
                                       "(see aecourse.grading.skipped_cells)").tag(config=True)
 
@@ -108,7 +110,7 @@ class GradingExecute(Execute):
         self._asked, self._pooled = time.perf_counter(), False
         if self.use_pool and self.km.mode != "trusted":
             hist = [f"--HistoryManager.hist_file={self.ipython_hist_file}"]
-            warm = await POOL.take(self.km, [*self.extra_arguments, *hist])
+            warm = await POOL.take(self.km, [*self.extra_arguments, *hist], self.warm_up)
             if warm is not None:
                 await self.km.cleanup_resources()  # the manager made for a kernel of its own
                 self.km, self._pooled = warm, True

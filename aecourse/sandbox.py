@@ -373,9 +373,34 @@ class GradingKernelManager(AsyncKernelManager):
                 note("kernel_logs", tail)
 
 
-# What every lesson's set-up cell loads; a kernel started ahead loads it while it waits.
+# What every lesson's set-up cell loads; a kernel started ahead for a notebook that uses
+# TensorFlow loads it while it waits (see warm_up).
 WARM_UP = ("import aecourse as _a; _a.quiet_tensorflow(); import keras, numpy, "
            "matplotlib.pyplot; from aecourse import budget, datasets, plotting; del _a")
+HEAVY = {"tensorflow", "keras", "aecourse"}
+
+
+def warm_up(source: Path) -> str:
+    """What a kernel started ahead for the notebooks in ``source`` runs while it waits:
+    :data:`WARM_UP` when they import TensorFlow, Keras or aecourse, else nothing."""
+    import ast
+
+    import nbformat
+
+    for path in sorted(Path(source).glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type != "code":
+                continue
+            try:
+                tree = ast.parse(cell.source)
+            except SyntaxError:
+                continue
+            for node in ast.walk(tree):
+                names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                         [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+                if any(n.split(".")[0] in HEAVY for n in names):
+                    return WARM_UP
+    return ""
 
 
 class KernelPool:
@@ -407,11 +432,13 @@ class KernelPool:
             setattr(km, name, getattr(like, name))
         return km
 
-    async def take(self, like, extra_arguments):
+    async def take(self, like, extra_arguments, warm=WARM_UP):
         """A started kernel with ``like``'s settings and a copy of its work folder, or None
         (start one the usual way); begins starting the next one."""
         import asyncio
 
+        if warm:
+            extra_arguments = [*extra_arguments, f"--IPKernelApp.exec_lines={warm}"]
         wanted = self._settings(like, extra_arguments)
         ready, self._next = self._next, None
         if ready is not None:
@@ -425,8 +452,7 @@ class KernelPool:
                 _stop(km)
         km = self._manager(like)
         # the kernel imports while it starts, whether or not anyone is listening yet
-        start = km.start_kernel(extra_arguments=[*extra_arguments,
-                                                 f"--IPKernelApp.exec_lines={WARM_UP}"])
+        start = km.start_kernel(extra_arguments=extra_arguments)
         self._next = (wanted, km, asyncio.ensure_future(start))
         if ready is None:
             return None

@@ -196,14 +196,15 @@ def profile(root: Path, assignment: str) -> list:
     with each cell's seconds)."""
     from . import forkrun
 
-    runs, _ = _proof_runs(Path(root), assignment)
-    mine = [run for run, student, _ in runs if student == SOLUTION]
+    mine = [run for run, student, _ in _proof_runs(Path(root), assignment)
+            if student == SOLUTION]
     source = Path(root) / "solutions" / assignment
     outcomes = forkrun.run_all(mine, source, workers=1, env=GRADED)
     return [outcomes[run.name] for run in mine]
 
 
-def check(root: Path, assignment: str, workers: int = 2, timeout: float = 300) -> list[str]:
+def check(root: Path, assignment: str, workers: int = 2, timeout: float = 300,
+          report=None) -> list[str]:
     """Run the proofs of ``assignment`` (its solution, each exercise left undone as released,
     every variant) in the grading budget, skipping what grading skips, and return what is
     wrong with them: the fast way to :func:`submissions` plus grading, for the course's own
@@ -211,7 +212,7 @@ def check(root: Path, assignment: str, workers: int = 2, timeout: float = 300) -
     """
     from . import forkrun
 
-    runs, problems = _proof_runs(Path(root), assignment)
+    runs, problems = _proof_runs(Path(root), assignment), []
     source = Path(root) / "solutions" / assignment
     outcomes = forkrun.run_all([r for r, _, _ in runs], source, workers, timeout, env=GRADED)
     for run, student, variant in runs:
@@ -220,13 +221,19 @@ def check(root: Path, assignment: str, workers: int = 2, timeout: float = 300) -
         if found and outcome.errors:
             first = next(iter(outcome.errors.items()))
             found = [f"{f} [{first[0] or 'a cell'}: {first[1]}]" for f in found]
-        problems += [f"{assignment}/{run.name.split('/')[0]}: {f}" for f in found]
+        problems += [f"{assignment}/{run.name}: {f}" for f in found]
+        if report is not None:
+            score = sum(s for s, _ in outcome.scores.values())
+            ran = sum(m for _, m in outcome.scores.values())
+            tests = sum(c.points for c in run.cells)
+            report(f"{assignment}/{run.name}: {score:g}/{ran:g}"
+                   + (f" of {tests:g} (stopped once caught)" if ran < tests else "")
+                   + f" in {outcome.seconds:.1f} s" + (f"  <- {'; '.join(found)}" if found else ""))
     return problems
 
 
 def _proof_runs(root: Path, assignment: str):
-    """(forkrun.Run, student id, variant) for each proof of ``assignment``, and the problems
-    of its variants file."""
+    """(forkrun.Run, student id, variant) for each proof of ``assignment``."""
     import nbformat
 
     from . import forkrun
@@ -234,6 +241,9 @@ def _proof_runs(root: Path, assignment: str):
 
     root = Path(root)
     source, lesson = root / "solutions" / assignment, root / "lessons" / assignment
+    if not lesson.is_dir():
+        raise FileNotFoundError(f"no released lesson {lesson}: run `aecourse release "
+                                f"{assignment}` first")
     skip = set(skipped_cells(source))
     listed = load(root, assignment)
     runs: list[tuple[forkrun.Run, str, Variant | None]] = []
@@ -265,6 +275,8 @@ def _proof_runs(root: Path, assignment: str):
             if mine:
                 build(variant.student, mine, variant.caught_by if variant.wrong else None,
                       variant)
-    problems = [f"variant {name!r} names no solution cell {', '.join(sorted(left))}"
-                for name, left in unknown.items() if left]
-    return runs, problems
+    for name, left in unknown.items():
+        if left:
+            raise ValueError(f"variant {name!r} names no solution cell "
+                             f"{', '.join(sorted(left))}")
+    return runs

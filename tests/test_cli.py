@@ -134,7 +134,15 @@ RIGHT = {
 def test_variants_are_graded_and_judged(course, capsys):
     (course / "variants").mkdir()
     (course / "variants" / "toy.py").write_text(VARIANTS)
+    assert main(["variants", "toy", "--root", str(course)]) == 2  # no lesson released yet
+    assert "aecourse release toy" in capsys.readouterr().err
+    assert main(["release", "toy", "--root", str(course)]) == 0
     assert main(["variants", "toy", "--root", str(course)]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"toy/wrong-doubles: 0/2 of 3 \(stopped", out), out
+    assert re.search(r"toy/undone-ex_square: 0/2 of 3 \(stopped", out), out
+    assert re.search(r"toy/right-warns: 3/3 in", out) and "toy/solution: 3/3" in out, out
+    assert main(["variants", "toy", "--root", str(course), "--grader"]) == 0
     out = capsys.readouterr().out
     assert re.search(r"wrong-doubles: 0/3", out) and re.search(r"right-warns: 3/3", out), out
 
@@ -149,5 +157,6 @@ def test_variants_name_existing_cells(course, capsys):
     (course / "variants").mkdir()
     (course / "variants" / "toy.py").write_text(
         'RIGHT = {"typo": {"cells": {"ex_sqaure": "def square(x):\\n    return x * x"}}}')
+    assert main(["release", "toy", "--root", str(course)]) == 0
     assert main(["variants", "toy", "--root", str(course)]) == 2
     assert "names no solution cell ex_sqaure" in capsys.readouterr().err
