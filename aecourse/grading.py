@@ -19,10 +19,18 @@ MANIFEST = "aecourse"  # the released notebooks' metadata key for their list of 
 
 
 def quiet_nbgrader() -> None:
-    """Silence the warning nbgrader 0.9 raises over its own SQLAlchemy session use."""
+    """Silence the warning nbgrader 0.9 raises over its own SQLAlchemy session use, and ask
+    for nbgrader's database schema version once per process: nbgrader runs the ``alembic``
+    command for it each time it creates a gradebook (every grading job does)."""
+    import functools
     import warnings
 
+    import nbgrader.api
+
     warnings.filterwarnings("ignore", message=".*not in session.*")
+    version = nbgrader.api.get_alembic_version
+    if not isinstance(version, functools._lru_cache_wrapper):
+        nbgrader.api.get_alembic_version = functools.lru_cache(maxsize=1)(version)
 
 
 def _config(root: Path, cell_timeout=None, db_url=None, kernel=None, limits=None):

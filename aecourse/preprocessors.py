@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from jupyter_core.utils import run_sync
 from nbformat.notebooknode import NotebookNode
 from nbformat.v4 import new_output
 from nbgrader.plugins import LateSubmissionPlugin
@@ -125,6 +126,10 @@ class GradingExecute(Execute):
         # already when it comes from the pool)
         note("kernel_waits", (time.perf_counter() - self._asked, self._pooled))
         return client
+
+    # nbclient binds its synchronous wrappers to its own coroutines: rebind them to ours
+    start_new_kernel = run_sync(async_start_new_kernel)
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
 
     def process_message(self, msg, cell, cell_index):
         if msg.get("msg_type") in ("stream", "display_data", "execute_result",
