@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import html
 import re
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -113,14 +114,45 @@ def test_lessons_hide_solutions_and_hidden_tests(assignment):
                 assert cell.source != solved[grade_id], f"{path} {grade_id} is not blanked"
 
 
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_solution_runs_whole_in_the_grading_budget(assignment, tmp_path):
+    """Grading skips the demonstrations no test needs; here every cell runs, as a student
+    runs the lesson (in the short budget)."""
+    from nbclient import NotebookClient
+
+    from aecourse.grading import solve
+
+    api = prepare_course(tmp_path / "course", SOLUTIONS / assignment, assignment)
+    release = Path(api.coursedir.format_path("release", ".", assignment))
+    solved = solve(SOLUTIONS / assignment, release, tmp_path / "solved")
+    for path in notebooks(solved):
+        nb = nbformat.read(path, 4)
+        NotebookClient(nb, timeout=600, kernel_name="python3",
+                       resources={"metadata": {"path": str(solved)}}).execute()
+        for cell in nb.cells:
+            for out in cell.get("outputs", []):
+                assert out.get("output_type") != "error", (
+                    f"{path.name} {nbgrader_meta(cell).get('grade_id')}: "
+                    f"{out.get('ename')}: {out.get('evalue')}")
+                assert out.get("name") != "stderr" or cell.cell_type != "code" or (
+                    not nbgrader_meta(cell).get("grade")), f"stderr in a test cell: {out}"
+
+
 @pytest.fixture(scope="session")
 def graded(tmp_path_factory):
     """Every lesson graded the way a class is (``aecourse grade``, sandboxed where possible):
-    its solution, its release, the solution with each exercise left undone, and every
-    answer listed in variants/. Returns assignment -> [(student, variant, record)]."""
+    its solution, its release, and its first right answer in another style (the textbook's
+    code, warnings and all). Returns assignment -> [(student, variant, record)]."""
     root = tmp_path_factory.mktemp("course-graded")
-    made = {a: variants.submissions(ROOT, a, root / "submitted") for a in ASSIGNMENTS}
-    summary = grade_class(root / "submitted", course=ROOT, out=root / "out",
+    submitted, made = root / "submitted", {}
+    for assignment in ASSIGNMENTS:
+        proofs = variants.submissions(ROOT, assignment, submitted)
+        right = next((s for s, v in proofs.items() if v is not None and not v.wrong), None)
+        keep = {variants.SOLUTION, variants.BLANK, right}
+        for student in set(proofs) - keep:
+            shutil.rmtree(submitted / student / assignment)
+        made[assignment] = {s: v for s, v in proofs.items() if s in keep}
+    summary = grade_class(submitted, course=ROOT, out=root / "out",
                           db_url=f"sqlite:///{root / 'gradebook.db'}", workers=2,
                           sandboxed=not sandbox.problem(), progress=False, say=lambda _: None)
     found = {a: [] for a in ASSIGNMENTS}
@@ -130,53 +162,53 @@ def graded(tmp_path_factory):
     return found
 
 
-def judged(graded, assignment, which):
-    """The problems of the proofs of ``assignment`` whose student id ``which`` accepts."""
+def judged(graded, assignment):
+    """The problems of the proofs of ``assignment`` graded by the grader."""
     problems = []
     for student, variant, record in graded[assignment]:
-        if which(student, variant):
-            cells = {c.grade_id: (c.score, c.max_score) for n in record.notebooks
-                     for c in n.cells}
-            problems += variants.judge(student, variant, cells,
-                                       [n.status for n in record.notebooks])
+        cells = {c.grade_id: (c.score, c.max_score) for n in record.notebooks for c in n.cells}
+        problems += variants.judge(student, variant, cells, variants.trouble(record))
     return problems
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_solution_earns_full_marks_and_release_zero(graded, assignment):
-    assert not judged(graded, assignment, lambda s, v: s in (variants.SOLUTION, variants.BLANK))
+def test_graded_as_a_class_solution_full_release_zero_other_styles_full(graded, assignment):
+    assert not judged(graded, assignment)
     records = {s: r for s, _, r in graded[assignment]}
+    assert set(records) >= {variants.SOLUTION, variants.BLANK}
     assert records["solution"].max_score > 0
     assert all(c.message for n in records["blank"].notebooks for c in n.cells), (
         "every failing test should say why")
+    assert len(records) == 3, f"{assignment}: no right answer in another style was graded"
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_every_exercise_is_graded(graded, assignment):
-    """Leaving any one exercise undone loses points."""
-    assert any(s.startswith(variants.UNDONE) for s, _, _ in graded[assignment])
-    assert not judged(graded, assignment, lambda s, v: s.startswith(variants.UNDONE))
-
-
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_wrong_answers_lose_points_and_right_ones_earn_full_marks(graded, assignment):
+def test_every_exercise_is_graded_every_wrong_answer_loses_points_every_right_one_earns_all(
+        assignment):
+    """Each exercise left undone loses points, each wrong answer of variants/ loses points
+    in the tests that should catch it, each right answer in another style earns full marks
+    (run fast, forked: see aecourse.forkrun; the grader itself is tested above)."""
     listed = variants.load(ROOT, assignment)
     assert {v.wrong for v in listed} == {True, False}, (
         f"variants/{assignment}.py should list both wrong and right answers")
-    problems = judged(graded, assignment, lambda s, v: v is not None)
+    assert all(v.caught_by for v in listed if v.wrong), "every wrong answer names its catcher"
+    problems = variants.check(ROOT, assignment, workers=2)
     assert not problems, "\n".join(problems)
 
 
 def course_hidden_lines():
-    """Every line of every lesson's hidden tests that no released lesson shows."""
+    """Every line of every lesson's hidden tests that neither a released lesson nor a
+    solution's answer (which a student writes too) shows."""
     lines, public = set(), set()
     for assignment in ASSIGNMENTS:
         for path in notebooks(SOLUTIONS / assignment):
             lesson = nbformat.read(LESSONS / assignment / path.name, 4)
-            lines |= feedback.hidden_lines(nbformat.read(path, 4), lesson)
-            public |= {" ".join(line.split()) for c in lesson.cells
+            source = nbformat.read(path, 4)
+            lines |= feedback.hidden_lines(source, lesson)
+            answers = [c for c in source.cells if nbgrader_meta(c).get("solution")]
+            public |= {" ".join(line.split()) for c in [*lesson.cells, *answers]
                        for line in c.source.splitlines()}
-    return lines - public
+    return {line for line in lines if not any(line in seen for seen in public)}
 
 
 def page_text(page: str) -> str:

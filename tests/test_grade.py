@@ -14,6 +14,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -177,9 +178,17 @@ def graded_class(course, tmp_path_factory):
     work = tmp_path_factory.mktemp("class")
     submitted, out = work / "submitted", work / "out"
     write_tree(submitted, bad_submissions(course))
+    before = scratch_left()
     code = main(["grade", str(submitted), "--course", str(course), "--output", str(out),
                  "--workers", "2", *LIMITS, *SANDBOX_ARGS])
+    assert scratch_left() <= before, f"grading left {sorted(scratch_left() - before)}"
     return code, out, submitted
+
+
+def scratch_left() -> set[str]:
+    """The grader's working folders in the temporary folder."""
+    return {p.name for p in Path(tempfile.gettempdir()).glob("aecourse-*")
+            if p.name.split("-")[1] in ("job", "pool", "ipc", "prepare", "register")}
 
 
 def test_every_bad_submission_gets_a_defined_outcome(graded_class):
@@ -241,6 +250,11 @@ def test_a_record_reaches_disk_per_submission(graded_class):
     assert {s for s, _ in records} == set(EXPECTED)
     for record in records.values():
         assert record["submission_hash"] and record["course_version"]
+        assert record["seconds"] >= sum(v for k, v in record["timings"].items()
+                                        if k.endswith("_s") and k != "kernel_wait_s") > 0
+    # two workers, each with a kernel started ahead while it grades the one before
+    pooled = sum(r["timings"].get("kernels_from_pool", 0) for r in records.values())
+    assert pooled >= len(records) // 2, f"only {pooled} kernels came started ahead"
 
 
 @pytest.fixture(scope="module")
@@ -423,13 +437,12 @@ def test_regrade_keeps_manual_grades_and_stores_timestamps(course, tmp_path):
                                     "timestamp.txt": b"2026-03-02 10:00:00.000000 UTC"}})
     assert main(args) == 0
     with sqlite3.connect(db) as con:
-        rows = dict(con.execute(
-            "SELECT base_cell.name, grade.auto_score || '/' || grade.manual_score || '/' || "
-            "grade.extra_credit FROM grade JOIN base_cell ON grade.cell_id = base_cell.id"
-        ).fetchall())
+        rows = {name: scores for name, *scores in con.execute(
+            "SELECT base_cell.name, grade.auto_score, grade.manual_score, grade.extra_credit "
+            "FROM grade JOIN base_cell ON grade.cell_id = base_cell.id")}
         comments = con.execute("SELECT manual_comment FROM comment").fetchall()
         (stamp,) = con.execute("SELECT timestamp FROM submitted_assignment").fetchone()
-    assert rows["test_square"] == "2.0/1.5/0.5" and rows["test_square_more"].startswith("1.0")
+    assert rows == {"test_square": [2.0, 1.5, 0.5], "test_square_more": [1.0, None, None]}
     assert comments == [("see me",)] and stamp.startswith("2026-03-02 10:00:00")
     assert read_scores(out / "scores.csv")["dana"]["timestamp"] == "2026-03-02T10:00:00+00:00"
 
