@@ -341,8 +341,11 @@ def _lesson_child(path: Path, budget: str, assignment: str) -> None:
 
     wanted = FIGURES.get(assignment, {})
     nb = nbformat.read(path, as_version=4)
-    probe = ("import json as _json\nprint('FIGURES=' + _json.dumps({k: float(eval(v)) "
-             f"for k, v in {wanted!r}.items()}}))")
+    probe = ("import json as _json\n_found = {}\n"
+             f"for _k, _v in {wanted!r}.items():\n"
+             "    try:\n        _found[_k] = float(eval(_v))\n"
+             "    except Exception:\n        pass  # reported as not found\n"
+             "print('FIGURES=' + _json.dumps(_found))")
     nb.cells.append(nbformat.v4.new_code_cell(probe))
     client = NotebookClient(nb, timeout=7200, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
