@@ -372,6 +372,9 @@ class GradingKernelManager(AsyncKernelManager):
                 self.log_path.unlink()
                 note("kernel_logs", tail)
 
+    # jupyter_client binds the public name to its own coroutine: rebind it to ours
+    cleanup_resources = _async_cleanup_resources
+
 
 # What every lesson's set-up cell loads; a kernel started ahead for a notebook that uses
 # TensorFlow loads it while it waits (see warm_up).
