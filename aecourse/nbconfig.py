@@ -10,6 +10,7 @@ ASSIGNMENTS = (
     "03_stacked_autoencoder",
     "04_tying_weights",
     "05_greedy_layerwise",
+    "06_denoising_sparse",
 )
 
 # Python kernels that grade start by printing warnings on stdout (a warning is not a wrong
