@@ -11,6 +11,7 @@ ASSIGNMENTS = (
     "03_stacked_autoencoder",
     "04_tying_weights",
     "05_greedy_layerwise",
+    "06_denoising_sparse",
     "07_variational_autoencoder",
 )
 
