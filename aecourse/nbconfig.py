@@ -12,6 +12,7 @@ ASSIGNMENTS = (
     "04_tying_weights",
     "05_greedy_layerwise",
     "07_variational_autoencoder",
+    "08_conv_autoencoder_anomalies",
 )
 
 # Python kernels that grade start by printing warnings on stdout (a warning is not a wrong
