@@ -29,36 +29,15 @@ WRONG = {
                                CONV32.replace("same", "valid"), POOL,
                                CODES.replace("same", "valid"))},
         "caught_by": [ENC_SHAPES, ENC_CONV]},
-    "enc_average_pooling": {
-        "why": "AveragePooling2D instead of MaxPool2D (same shapes and parameters)",
-        "cells": {ENC: encoder(CONV16, "keras.layers.AveragePooling2D(2)", CONV32,
-                               "keras.layers.AveragePooling2D(2)", CODES)},
-        "caught_by": [ENC_CONV]},
-    "enc_strided_conv": {
-        "why": "strides=2 convolutions instead of convolution + max pooling (same shapes and "
-               "parameters, still translation equivariant)",
-        "cells": {ENC: encoder(CONV16.replace("3,", "3, strides=2,"),
-                               CONV32.replace("3,", "3, strides=2,"), CODES)},
-        "caught_by": [ENC_CONV]},
     "enc_linear_codings": {
         "why": "no activation on the codings layer",
         "cells": {ENC: encoder(CONV16, POOL, CONV32, POOL,
                                CODES.replace(', activation="relu"', ""))},
         "caught_by": [ENC_CONV]},
-    "enc_pool_first": {
-        "why": "pooling before each convolution instead of after (same output shape and "
-               "parameters)",
-        "cells": {ENC: encoder(POOL, CONV16, POOL, CONV32, CODES)},
-        "caught_by": [ENC_CONV]},
     "enc_ignores_coding_channels": {
         "why": "4 coding channels hard-coded, the argument ignored",
         "cells": {ENC: encoder(CONV16, POOL, CONV32, POOL, CODES.replace("coding_channels", "4"))},
         "caught_by": [ENC_SHAPES, ENC_PARAMS]},
-    "enc_textbook_reshape": {
-        "why": "the textbook's first layer Reshape([28, 28, 1]): works for 28x28 images only",
-        "cells": {ENC: encoder(CONV16, POOL, CONV32, POOL, CODES,
-                               head="keras.layers.Reshape([28, 28, 1]),")},
-        "caught_by": [ENC_SHAPES]},
     "enc_textbook_global_pool": {
         "why": "the textbook's encoder copied: three poolings and GlobalAvgPool2D to 30 codings",
         "cells": {ENC: encoder(CONV16, POOL, CONV32, POOL,
@@ -66,12 +45,6 @@ WRONG = {
                                POOL, CODES.replace("coding_channels", "30"),
                                "keras.layers.GlobalAvgPool2D()")},
         "caught_by": [ENC_SHAPES, ENC_PARAMS, ENC_CONV]},
-    "enc_5x5_kernels": {
-        "why": "5x5 filters: the right shapes but 2.8 times the parameters",
-        "cells": {ENC: encoder(CONV16.replace("16, 3", "16, 5"), POOL,
-                               CONV32.replace("32, 3", "32, 5"), POOL,
-                               CODES.replace("channels, 3", "channels, 5"))},
-        "caught_by": [ENC_PARAMS, ENC_CONV]},
 }
 
 RIGHT = {
@@ -86,18 +59,6 @@ def build_conv_encoder(coding_channels=4):
         tf.keras.layers.Conv2D(32, (3, 3), padding="same", activation="relu"),
         tf.keras.layers.MaxPooling2D(pool_size=(2, 2)),
         tf.keras.layers.Conv2D(coding_channels, (3, 3), padding="same", activation="relu"),
-    ])
-"""}},
-    "enc_built_on_call": {
-        "why": "no Input at all (built on first call), MaxPool2D() with its default pool size",
-        "cells": {ENC: """
-def build_conv_encoder(coding_channels=4):
-    return keras.Sequential([
-        keras.layers.Conv2D(16, 3, padding="same", activation="relu"),
-        keras.layers.MaxPool2D(),
-        keras.layers.Conv2D(32, 3, padding="same", activation="relu"),
-        keras.layers.MaxPool2D(),
-        keras.layers.Conv2D(coding_channels, 3, padding="same", activation="relu"),
     ])
 """}},
     "enc_subclassed_separate_relu": {
@@ -120,18 +81,6 @@ class ConvEncoder(keras.Model):
 
 def build_conv_encoder(coding_channels=4):
     return ConvEncoder(coding_channels)
-"""}},
-    "enc_functional_fixed_input": {
-        "why": "the functional API with a fixed 28x28x1 input (Keras still runs it on other sizes)",
-        "cells": {ENC: """
-def build_conv_encoder(coding_channels=4):
-    inputs = keras.Input(shape=(28, 28, 1))
-    x = keras.layers.Conv2D(16, 3, padding="same", activation="relu")(inputs)
-    x = keras.layers.MaxPool2D(pool_size=2)(x)
-    x = keras.layers.Conv2D(32, 3, padding="same", activation="relu")(x)
-    x = keras.layers.MaxPool2D(pool_size=2)(x)
-    codings = keras.layers.Conv2D(coding_channels, 3, padding="same", activation="relu")(x)
-    return keras.Model(inputs, codings)
 """}},
 }
 
@@ -158,51 +107,16 @@ WRONG.update({
         "why": "linear output layer (the sigmoid forgotten, as in lesson 3)",
         "cells": {DEC: decoder(UP32, UP16, OUT.replace(', activation="sigmoid"', ""))},
         "caught_by": [DEC_SIGMOID]},
-    "dec_relu_output": {
-        "why": "ReLU on the output layer: non-negative but unbounded",
-        "cells": {DEC: decoder(UP32, UP16, OUT.replace("sigmoid", "relu"))},
-        "caught_by": [DEC_SIGMOID]},
-    "dec_clipped_output": {
-        "why": "ReLU capped at 1 instead of a sigmoid: in [0, 1] but flat outside",
-        "cells": {DEC: decoder(UP32, UP16, OUT.replace(', activation="sigmoid"', ""),
-                               "keras.layers.ReLU(max_value=1.0)")},
-        "caught_by": [DEC_SIGMOID]},
-    "dec_sigmoid_everywhere": {
-        "why": "sigmoid on every layer",
-        "cells": {DEC: decoder(UP32.replace("relu", "sigmoid"), UP16.replace("relu", "sigmoid"),
-                               OUT)},
-        "caught_by": [DEC_SIGMOID]},
     "dec_linear_hidden": {
         "why": "no activation on the transposed convolutions: a linear network before the sigmoid",
         "cells": {DEC: decoder(UP32.replace(', activation="relu"', ""),
                                UP16.replace(', activation="relu"', ""), OUT)},
         "caught_by": [DEC_SIGMOID]},
-    "dec_valid_padding": {
-        "why": "padding='valid' on the transposed convolutions: 7 -> 15 -> 31",
-        "cells": {DEC: decoder(UP32.replace("same", "valid"), UP16.replace("same", "valid"), OUT)},
-        "caught_by": [DEC_SHAPES, DEC_CONV]},
     "dec_no_strides": {
         "why": "transposed convolutions without strides=2: the image stays 7x7",
         "cells": {DEC: decoder(UP32.replace(" strides=2,", ""), UP16.replace(" strides=2,", ""),
                                OUT)},
         "caught_by": [DEC_SHAPES, DEC_CONV]},
-    "dec_textbook_stride_output": {
-        "why": "the textbook's last layer, a third stride-2 Conv2DTranspose: 56x56 images",
-        "cells": {DEC: decoder(UP32, UP16, 'keras.layers.Conv2DTranspose(1, 3, strides=2, '
-                                           'padding="same", activation="sigmoid")')},
-        "caught_by": [DEC_SHAPES, DEC_CONV]},
-    "dec_textbook_reshape": {
-        "why": "the textbook's final Reshape([28, 28]): no channel axis, 28x28 only",
-        "cells": {DEC: decoder(UP32, UP16, OUT, "keras.layers.Reshape([28, 28])")},
-        "caught_by": [DEC_SHAPES, DEC_CONV]},
-    "dec_ignores_coding_channels": {
-        "why": "Input(shape=(None, None, 4)) hard-coded",
-        "cells": {DEC: decoder(UP32, UP16, OUT, head="keras.Input(shape=(None, None, 4)),")},
-        "caught_by": [DEC_SHAPES, DEC_PARAMS]},
-    "dec_filters_swapped": {
-        "why": "16 filters then 32 (the encoder's order) instead of 32 then 16",
-        "cells": {DEC: decoder(UP32.replace("(32,", "(16,"), UP16.replace("(16,", "(32,"), OUT)},
-        "caught_by": [DEC_PARAMS]},
 })
 
 RIGHT.update({
@@ -234,26 +148,6 @@ def build_conv_decoder(coding_channels=4):
         tf.keras.layers.Activation("sigmoid"),
     ])
 """}},
-    "dec_subclassed_built_on_call": {
-        "why": "a subclassed model built on first call, with keras.activations functions",
-        "cells": {DEC: """
-class ConvDecoder(keras.Model):
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.up1 = keras.layers.Conv2DTranspose(32, 3, strides=2, padding="same",
-                                                activation=keras.activations.relu)
-        self.up2 = keras.layers.Conv2DTranspose(16, 3, strides=2, padding="same",
-                                                activation=keras.activations.relu)
-        self.out = keras.layers.Conv2D(1, 3, padding="same",
-                                       activation=keras.activations.sigmoid)
-
-    def call(self, z):
-        return self.out(self.up2(self.up1(z)))
-
-
-def build_conv_decoder(coding_channels=4):
-    return ConvDecoder()
-"""}},
 })
 
 # --- Exercise 3: a training set without one class ----------------------------------------------
@@ -277,14 +171,6 @@ def exclude_class(X, y, label):
     return X[y != label], y
 """},
         "caught_by": [EXC_VALUES, EXC_PAIRED]},
-    "exc_truncates_images": {
-        "why": "filters the labels, then keeps as many images from the start",
-        "cells": {EXC: """
-def exclude_class(X, y, label):
-    y_kept = y[y != label]
-    return X[:len(y_kept)], y_kept
-"""},
-        "caught_by": [EXC_VALUES, EXC_PAIRED]},
     "exc_label_as_index": {
         "why": "np.delete with the label as an index: removes one image, at position `label`",
         "cells": {EXC: """
@@ -292,41 +178,9 @@ def exclude_class(X, y, label):
     return np.delete(X, label, axis=0), np.delete(y, label)
 """},
         "caught_by": [EXC_VALUES, EXC_PAIRED]},
-    "exc_delete_without_axis": {
-        "why": "np.delete of the right indices without axis=0: the images are flattened",
-        "cells": {EXC: """
-def exclude_class(X, y, label):
-    idx = np.where(y == label)[0]
-    return np.delete(X, idx), np.delete(y, idx)
-"""},
-        "caught_by": [EXC_VALUES, EXC_PAIRED]},
-    "exc_sorted_labels": {
-        "why": "the kept labels sorted, the images not: labels and images no longer paired",
-        "cells": {EXC: """
-def exclude_class(X, y, label):
-    keep = y != label
-    return X[keep], np.sort(y[keep])
-"""},
-        "caught_by": [EXC_VALUES, EXC_PAIRED]},
 })
 
 RIGHT.update({
-    "exc_list_comprehension": {
-        "why": "lists built with zip, turned back into arrays",
-        "cells": {EXC: """
-def exclude_class(X, y, label):
-    pairs = [(image, target) for image, target in zip(X, y) if target != label]
-    X_kept = np.array([image for image, _ in pairs]).reshape((len(pairs),) + X.shape[1:])
-    y_kept = np.array([target for _, target in pairs], dtype=y.dtype)
-    return X_kept, y_kept
-"""}},
-    "exc_delete_indices": {
-        "why": "np.delete of the class's indices, with axis=0",
-        "cells": {EXC: """
-def exclude_class(X, y, label):
-    idx = np.flatnonzero(y == label)
-    return np.delete(X, idx, axis=0), np.delete(y, idx)
-"""}},
     "exc_tf_boolean_mask": {
         "why": "tf.boolean_mask: returns tensors",
         "cells": {EXC: """
@@ -359,42 +213,14 @@ WRONG.update({
         "why": "one MSE for the whole batch (the loss) instead of one per image",
         "cells": {ERR: errors(PREDICT + "\nreturn np.mean((X - R) ** 2)")},
         "caught_by": [ERR_VALUES, ERR_SHAPES, ERR_BATCHES]},
-    "err_absolute": {
-        "why": "mean absolute error instead of mean squared error",
-        "cells": {ERR: errors(PREDICT + "\nreturn np.abs(X - R).reshape(len(X), -1).mean(axis=1)")},
-        "caught_by": [ERR_VALUES, ERR_SHAPES, ERR_BATCHES]},
-    "err_rmse": {
-        "why": "root mean squared error",
-        "cells": {ERR: errors(PREDICT + "\nreturn np.sqrt(((X - R) ** 2).reshape(len(X), -1)"
-                                        ".mean(axis=1))")},
-        "caught_by": [ERR_VALUES, ERR_SHAPES, ERR_BATCHES]},
     "err_axes_123": {
         "why": "mean over axes (1, 2, 3): only works for images with a channel axis",
         "cells": {ERR: errors(PREDICT + "\nreturn np.mean((X - R) ** 2, axis=(1, 2, 3))")},
         "caught_by": [ERR_SHAPES]},
-    "err_axes_12": {
-        "why": "mean over axes (1, 2): leaves the channel axis, shape (n, 1)",
-        "cells": {ERR: errors(PREDICT + "\nreturn np.mean((X - R) ** 2, axis=(1, 2))")},
-        "caught_by": [ERR_VALUES, ERR_SHAPES, ERR_BATCHES]},
-    "err_keras_mse": {
-        "why": "keras.losses.mean_squared_error: averages over the last axis only",
-        "cells": {ERR: errors(PREDICT + "\nreturn keras.ops.convert_to_numpy("
-                                        "keras.losses.mean_squared_error(X, R))")},
-        "caught_by": [ERR_VALUES, ERR_SHAPES, ERR_BATCHES]},
     "err_ignores_batch_size": {
         "why": "model.predict without batch_size: batches of 32 whatever the argument",
         "cells": {ERR: errors("R = model.predict(X, verbose=0)\n"
                               "return ((X - R) ** 2).reshape(len(X), -1).mean(axis=1)")},
-        "caught_by": [ERR_BATCHES]},
-    "err_one_big_batch": {
-        "why": "model(X): all images in one batch",
-        "cells": {ERR: errors("R = keras.ops.convert_to_numpy(model(X))\n"
-                              "return ((X - R) ** 2).reshape(len(X), -1).mean(axis=1)")},
-        "caught_by": [ERR_BATCHES]},
-    "err_default_32": {
-        "why": "the default batch size changed to 32",
-        "cells": {ERR: errors(PREDICT + "\nreturn ((X - R) ** 2).reshape(len(X), -1).mean(axis=1)",
-                              signature="model, X, batch_size=32")},
         "caught_by": [ERR_BATCHES]},
 })
 
@@ -413,12 +239,6 @@ for start in range(0, len(X), batch_size):
     R = keras.ops.convert_to_numpy(model(batch, training=False))
     out.append(np.mean(np.square(batch - R).reshape(len(batch), -1), axis=1))
 return np.concatenate(out)""")}},
-    "err_tf_flattened_mse": {
-        "why": "tf.reshape to flat vectors, then keras.losses.mean_squared_error per image",
-        "cells": {ERR: errors(PREDICT + """
-flat_x = tf.reshape(X, (len(X), -1))
-flat_r = tf.reshape(R, (len(X), -1))
-return keras.losses.mean_squared_error(flat_x, flat_r).numpy()""")}},
 })
 
 # --- Exercise 5: the ROC-AUC -------------------------------------------------------------------
@@ -438,10 +258,6 @@ WRONG.update({
         "why": "the normal images as the positives: 1 - AUC",
         "cells": {AUC: auc("return float(roc_auc_score(labels != anomaly_class, scores))")},
         "caught_by": [AUC_VALUES, AUC_POSITIVES]},
-    "auc_negated_scores": {
-        "why": "the scores negated (low error = anomaly): 1 - AUC",
-        "cells": {AUC: auc("return float(roc_auc_score(labels == anomaly_class, -scores))")},
-        "caught_by": [AUC_VALUES, AUC_POSITIVES]},
     "auc_swapped_arguments": {
         "why": "roc_auc_score(scores, positives): the arguments in the wrong order",
         "cells": {AUC: auc("return float(roc_auc_score(scores, labels == anomaly_class))")},
@@ -450,15 +266,6 @@ WRONG.update({
         "why": "class 8 hard-coded instead of anomaly_class",
         "cells": {AUC: auc("return float(roc_auc_score(labels == 8, scores))")},
         "caught_by": [AUC_POSITIVES]},
-    "auc_thresholded": {
-        "why": "the scores thresholded at their median before the AUC",
-        "cells": {AUC: auc("flagged = scores > np.median(scores)\n"
-                           "return float(roc_auc_score(labels == anomaly_class, flagged))")},
-        "caught_by": [AUC_VALUES, AUC_POSITIVES]},
-    "auc_raw_labels": {
-        "why": "the class labels passed as y_true (a multi-class problem)",
-        "cells": {AUC: auc("return float(roc_auc_score(labels, scores))")},
-        "caught_by": [AUC_VALUES, AUC_POSITIVES]},
 })
 
 RIGHT.update({
@@ -466,19 +273,6 @@ RIGHT.update({
         "why": "roc_auc_score's own return value (a NumPy float) and int labels",
         "cells": {AUC: auc("y_true = (np.asarray(labels) == anomaly_class).astype(int)\n"
                            "return roc_auc_score(y_true, scores)")}},
-    "auc_roc_curve": {
-        "why": "roc_curve then sklearn.metrics.auc",
-        "cells": {AUC: auc("from sklearn.metrics import auc, roc_curve\n"
-                           "fpr, tpr, _ = roc_curve(labels == anomaly_class, scores)\n"
-                           "return float(auc(fpr, tpr))")}},
-    "auc_numpy_pairs": {
-        "why": "the definition in NumPy: (anomaly, normal) pairs ranked correctly, ties half",
-        "cells": {AUC: auc("""
-scores, labels = np.asarray(scores), np.asarray(labels)
-pos, neg = scores[labels == anomaly_class], scores[labels != anomaly_class]
-greater = (pos[:, None] > neg[None, :]).mean()
-ties = (pos[:, None] == neg[None, :]).mean()
-return float(greater + 0.5 * ties)""")}},
 })
 
 # --- Exercise 6: the most and least anomalous images -------------------------------------------
@@ -503,16 +297,6 @@ WRONG.update({
         "cells": {EXT: extremes("order = np.argsort(scores, kind='stable')\n"
                                 "return order[::-1][:k], order[:k]")},
         "caught_by": [EXT_TIES]},
-    "ext_most_ascending": {
-        "why": "the k highest taken from the end of the increasing order, lowest of them first",
-        "cells": {EXT: extremes("order = np.argsort(scores, kind='stable')\n"
-                                "return order[-k:], order[:k]")},
-        "caught_by": [EXT_VALUES, EXT_TIES]},
-    "ext_least_descending": {
-        "why": "the k lowest listed highest first",
-        "cells": {EXT: extremes("return (np.argsort(-scores, kind='stable')[:k],\n"
-                                "        np.argsort(scores, kind='stable')[:k][::-1])")},
-        "caught_by": [EXT_VALUES, EXT_TIES]},
     "ext_argpartition": {
         "why": "np.argpartition: the right indices in no particular order",
         "cells": {EXT: extremes("k = min(k, len(scores))\n"
@@ -520,10 +304,6 @@ WRONG.update({
                                 "least = np.argpartition(scores, k - 1)[:k]\n"
                                 "return most, least")},
         "caught_by": [EXT_VALUES]},
-    "ext_returns_scores": {
-        "why": "the sorted scores instead of their indices",
-        "cells": {EXT: extremes("return np.sort(scores)[::-1][:k], np.sort(scores)[:k]")},
-        "caught_by": [EXT_VALUES, EXT_TIES]},
     "ext_ignores_k": {
         "why": "10 hard-coded",
         "cells": {EXT: extremes("return (np.argsort(-scores, kind='stable')[:10],\n"
@@ -532,20 +312,10 @@ WRONG.update({
 })
 
 RIGHT.update({
-    "ext_mergesort": {
-        "why": "kind='mergesort' (stable), negated scores",
-        "cells": {EXT: extremes("s = np.asarray(scores)\n"
-                                "return np.argsort(-s, kind='mergesort')[:k], "
-                                "np.argsort(s, kind='mergesort')[:k]")}},
     "ext_python_sorted": {
         "why": "Python's sorted with a (score, index) key",
         "cells": {EXT: extremes("n = len(scores)\n"
                                 "most = sorted(range(n), key=lambda i: (-scores[i], i))[:k]\n"
                                 "least = sorted(range(n), key=lambda i: (scores[i], i))[:k]\n"
                                 "return np.array(most, dtype=int), np.array(least, dtype=int)")}},
-    "ext_lexsort": {
-        "why": "np.lexsort with the index as a tie-breaker",
-        "cells": {EXT: extremes("s = np.asarray(scores)\n"
-                                "idx = np.arange(len(s))\n"
-                                "return np.lexsort((idx, -s))[:k], np.lexsort((idx, s))[:k]")}},
 })
