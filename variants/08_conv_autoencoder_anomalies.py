@@ -298,9 +298,9 @@ WRONG.update({
                                 "return order[::-1][:k], order[:k]")},
         "caught_by": [EXT_TIES]},
     "ext_argpartition": {
-        "why": "np.argpartition: the right indices in no particular order",
+        "why": "the np.argpartition top-k idiom: the right indices, the highest last",
         "cells": {EXT: extremes("k = min(k, len(scores))\n"
-                                "most = np.argpartition(-scores, k - 1)[:k]\n"
+                                "most = np.argpartition(scores, -k)[-k:]\n"
                                 "least = np.argpartition(scores, k - 1)[:k]\n"
                                 "return most, least")},
         "caught_by": [EXT_VALUES]},
