@@ -13,6 +13,7 @@ ASSIGNMENTS = (
     "05_greedy_layerwise",
     "06_denoising_sparse",
     "07_variational_autoencoder",
+    "08_conv_autoencoder_anomalies",
 )
 
 # Python kernels that grade start by printing warnings on stdout (a warning is not a wrong
