@@ -8,6 +8,7 @@ in an isolated process; :mod:`aecourse.classroom` merges the results into the re
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 from pathlib import Path
@@ -19,18 +20,29 @@ MANIFEST = "aecourse"  # the released notebooks' metadata key for their list of 
 
 
 def quiet_nbgrader() -> None:
-    """Silence the warning nbgrader 0.9 raises over its own SQLAlchemy session use, and ask
-    for nbgrader's database schema version once per process: nbgrader runs the ``alembic``
-    command for it each time it creates a gradebook (every grading job does)."""
-    import functools
+    """Silence the warning nbgrader 0.9 raises over its own SQLAlchemy session use, and read
+    nbgrader's database schema version in this process: nbgrader runs the ``alembic``
+    command for it (4 s here, most of it importing nbgrader again) each time it creates a
+    gradebook."""
     import warnings
 
     import nbgrader.api
 
     warnings.filterwarnings("ignore", message=".*not in session.*")
-    version = nbgrader.api.get_alembic_version
-    if not isinstance(version, functools._lru_cache_wrapper):
-        nbgrader.api.get_alembic_version = functools.lru_cache(maxsize=1)(version)
+    if nbgrader.api.get_alembic_version is not _alembic_head:
+        nbgrader.api.get_alembic_version = _alembic_head
+
+
+@functools.lru_cache(maxsize=1)
+def _alembic_head() -> str:
+    """The head revision of nbgrader's migrations, what ``alembic heads`` prints first."""
+    from alembic.script import ScriptDirectory
+    from nbgrader.dbutil import ALEMBIC_DIR
+
+    heads = ScriptDirectory(ALEMBIC_DIR).get_heads()
+    if len(heads) != 1:
+        raise RuntimeError(f"nbgrader's migrations have {len(heads)} heads, expected one")
+    return heads[0]
 
 
 def _config(root: Path, cell_timeout=None, db_url=None, kernel=None, limits=None):
