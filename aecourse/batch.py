@@ -3,10 +3,11 @@ each record the moment it is graded, and resume where an interrupted run stopped
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import classroom, gradebook, records, sandbox
+from . import classroom, forkserver, gradebook, records, sandbox
 from . import term as terms
 from .feedback import with_notice
 from .limits import Limits
@@ -72,7 +73,14 @@ def grade_class(submissions: Path, course: Path = Path("."), out: Path = Path("g
                              f"{', '.join(absent)}")
     for note in notes:
         say(f"note: {note}")
-    gradebook.register(db_url, course, {job.assignment for job in jobs}, term)
+    gradebook.register(db_url, course, (), term)  # a clear error now if it cannot be opened
+    registered: set[str] = set()
+
+    def register(assignment):  # as its first record comes, while the workers go on grading
+        if assignment not in registered:
+            gradebook.register(db_url, course, {assignment}, term)
+            registered.add(assignment)
+
     store = records.RecordStore(out)
     previous = store.load()
     todo, skipped = [], []
@@ -83,6 +91,8 @@ def grade_class(submissions: Path, course: Path = Path("."), out: Path = Path("g
             skipped.append(before)
         else:
             todo.append(job)
+    for name in sorted({record.assignment for record in skipped}):  # due dates may have moved
+        register(name)
     for record in skipped:  # the gradebook may have been replaced since
         if not gradebook.has(db_url, record.student, record.assignment):
             gradebook.store(db_url, record, term)
@@ -98,12 +108,16 @@ def grade_class(submissions: Path, course: Path = Path("."), out: Path = Path("g
         notice = term.late_notice(record.student, record.assignment, record.timestamp)
         record.feedback = {name: with_notice(page, notice)
                            for name, page in record.feedback.items()}
+        register(record.assignment)
         gradebook.store(db_url, record, term)
         store.append(record)
 
     try:
-        graded = classroom.grade_all(todo, workers=workers, scheduler=scheduler,
-                                     on_record=keep, progress=progress) if todo else []
+        with (forkserver.shared() if sandboxed and not scheduler and todo
+              else contextlib.nullcontext()):
+            graded = classroom.grade_all(todo, workers=workers, scheduler=scheduler,
+                                         on_record=keep, progress=progress,
+                                         prepare=classroom.Courses(course).fill) if todo else []
     finally:  # an interrupted run leaves a CSV of what it kept, too
         scores = store.write_scores(store.load().values())
     return Summary(graded, skipped, scores, db_url, notes)

@@ -261,22 +261,41 @@ def find_submissions(submissions: Path, assignment: str | None = None, students=
 
 def collect(submissions: Path, assignment: str | None, course: Path, students=None,
             lms=None, roster=None, notes: list[str] | None = None) -> list[Job]:
-    """Jobs for every submission in ``submissions`` (see :func:`find_submissions`), each with
-    its assignment prepared from ``course/solutions``."""
-    prepared: dict[str, tuple[dict[str, bytes], str]] = {}
+    """Jobs for every submission in ``submissions`` (see :func:`find_submissions`), with the
+    version of their assignment in ``course/solutions``; :class:`Courses` fills in each
+    job's prepared course when it is about to be graded."""
+    versions: dict[str, str] = {}
     jobs = []
     for found in find_submissions(submissions, assignment, students, lms, roster, notes):
         name = found.assignment
-        if name not in prepared:
-            folder = Path(course) / "solutions" / name
-            if not folder.is_dir():
-                raise FileNotFoundError(f"no assignment {name!r}: {folder} does not exist")
-            prepared[name] = prepare(folder, name), course_version(folder)
-        files_course, version = prepared[name]
-        jobs.append(Job(found.student, name, files_course, found.files,
-                        timestamp=found.timestamp, problem=found.problem,
-                        course_version=version))
+        if name not in versions:
+            versions[name] = course_version(Courses(course).source(name))
+        jobs.append(Job(found.student, name, {}, found.files, timestamp=found.timestamp,
+                        problem=found.problem, course_version=versions[name]))
     return jobs
+
+
+class Courses:
+    """The prepared courses of the assignments of the course at ``root``, each made once,
+    when its first job is about to be graded."""
+
+    def __init__(self, root: Path):
+        self.root, self._made = Path(root), {}
+
+    def source(self, assignment: str) -> Path:
+        folder = self.root / "solutions" / assignment
+        if not folder.is_dir():
+            raise FileNotFoundError(f"no assignment {assignment!r}: {folder} does not exist")
+        return folder
+
+    def fill(self, job: Job) -> Job:
+        """``job`` with its prepared course."""
+        if not job.course:
+            if job.assignment not in self._made:
+                self._made[job.assignment] = prepare(self.source(job.assignment),
+                                                     job.assignment)
+            job.course = self._made[job.assignment]
+        return job
 
 
 def prepare(source: Path, assignment: str) -> dict[str, bytes]:
@@ -417,9 +436,10 @@ def _crashed(job: Job, err: BaseException) -> SubmissionRecord:
     return ungraded(job, Status.GRADER_ERROR, detail)
 
 
-def _warm_worker() -> None:
-    """Start-up of a worker process: load nbgrader once; leave Ctrl-C to the parent, and
-    end with it (its kernels end with the worker)."""
+def _warm_worker(mode: str = "") -> None:
+    """Start-up of a worker process: load nbgrader once and, for sandboxed kernels, start
+    the fork server (it imports TensorFlow meanwhile); leave Ctrl-C to the parent, and end
+    with it (its kernels end with the worker)."""
     import ctypes
     from multiprocessing.util import Finalize
 
@@ -434,18 +454,26 @@ def _warm_worker() -> None:
 
     quiet_nbgrader()
     Finalize(None, POOL.close, exitpriority=10)  # a worker ends by os._exit: no atexit
+    if mode == "bwrap":
+        from . import forkserver
+
+        forkserver.current()
+        Finalize(None, forkserver.stop, exitpriority=5)
 
 
 def grade_all(jobs: list[Job], workers: int = 1, scheduler: str | None = None,
-              on_record=None, progress: bool = True) -> list[SubmissionRecord]:
+              on_record=None, progress: bool = True, prepare=None) -> list[SubmissionRecord]:
     """Grade ``jobs`` on ``workers`` worker processes, or on the dask.distributed cluster at
     ``scheduler``; call ``on_record(record)`` for each as soon as it is graded. Returns the
-    records in job order. On Ctrl-C the workers are stopped and the interrupt re-raised: what
-    ``on_record`` has stored is kept."""
+    records in job order. ``prepare(job)`` (e.g. :meth:`Courses.fill`) is called on each job
+    just before it is handed to a worker, so that the workers start grading while later
+    assignments are prepared. On Ctrl-C the workers are stopped and the interrupt re-raised:
+    what ``on_record`` has stored is kept."""
     from tqdm.auto import tqdm
 
     records: list[SubmissionRecord | None] = [None] * len(jobs)
     bar = tqdm(total=len(jobs), unit="submission", disable=not progress)
+    prepare = prepare or (lambda job: job)
 
     def done(index, record):
         records[index] = record
@@ -455,23 +483,34 @@ def grade_all(jobs: list[Job], workers: int = 1, scheduler: str | None = None,
 
     try:
         if scheduler:
-            _grade_on_cluster(jobs, scheduler, done)
+            _grade_on_cluster([prepare(job) for job in jobs], scheduler, done)
         else:
-            _grade_locally(jobs, workers, done)
+            _grade_locally(jobs, workers, done, prepare)
     finally:
         bar.close()
     return records
 
 
-def _grade_locally(jobs, workers, done) -> None:
+def _started() -> None:
+    """A first task that makes the worker processes start (and load nbgrader) at once."""
+
+
+def _grade_locally(jobs, workers, done, prepare) -> None:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     pool = ProcessPoolExecutor(max_workers=max(1, min(workers, len(jobs))),
                                mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_warm_worker)
+                               initializer=_warm_worker,
+                               initargs=(jobs[0].sandbox if jobs else "",))
     try:
-        futures = {pool.submit(grade_job, job): i for i, job in enumerate(jobs)}
+        pool.submit(_started)
+        futures, unprepared = {}, None
+        for i, job in enumerate(jobs):
+            try:
+                futures[pool.submit(grade_job, prepare(job))] = i
+            except Exception as err:  # the instructor's notebooks: say so once the rest is kept
+                unprepared = unprepared or err
         for future in as_completed(futures):
             index = futures[future]
             try:
@@ -486,6 +525,8 @@ def _grade_locally(jobs, workers, done) -> None:
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown()
+    if unprepared is not None:
+        raise unprepared
 
 
 def _grade_on_cluster(jobs, scheduler, done) -> None:

@@ -9,7 +9,7 @@ from nbformat.notebooknode import NotebookNode
 from nbformat.v4 import new_output
 from nbgrader.plugins import LateSubmissionPlugin
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from traitlets import Bool, Integer, List, Unicode
+from traitlets import Bool, Integer, List, Unicode, default
 
 from .limits import Limits
 
@@ -88,6 +88,12 @@ class GradingExecute(Execute):
     skip_cells = List(Unicode(), help="grade_ids of demo cells that grading does not run "
                                       "(see aecourse.grading.skipped_cells)").tag(config=True)
 
+    @default("shutdown_kernel")
+    def _kill_at_the_end(self):
+        # a kernel runs one notebook and is thrown away: a graceful shutdown (TensorFlow's
+        # exit inside the sandbox) would cost over a second per notebook for nothing
+        return "immediate"
+
     def preprocess_cell(self, cell, resources, index):
         meta = cell.metadata.get("nbgrader", {})
         if (meta.get("grade_id") in self.skip_cells and not meta.get("grade")
@@ -111,20 +117,21 @@ class GradingExecute(Execute):
         self._asked, self._pooled = time.perf_counter(), False
         if self.use_pool and self.km.mode != "trusted":
             hist = [f"--HistoryManager.hist_file={self.ipython_hist_file}"]
-            warm = await POOL.take(self.km, [*self.extra_arguments, *hist], self.warm_up)
-            if warm is not None:
-                await self.km.cleanup_resources()  # the manager made for a kernel of its own
-                self.km, self._pooled = warm, True
-                return
+            kernel, ahead = await POOL.take(self.km, [*self.extra_arguments, *hist], self.warm_up)
+            await self.km.cleanup_resources()  # the manager made for a kernel of its own
+            self.km, self._pooled = kernel, ahead
+            return
         await super().async_start_new_kernel(**kwargs)
 
     async def async_start_new_kernel_client(self):
-        from .sandbox import note
+        from .sandbox import POOL, note
 
         client = await super().async_start_new_kernel_client()
         # how long the notebook waited for a kernel ready to run it (TensorFlow imported
-        # already when it comes from the pool)
+        # already when it was started ahead)
         note("kernel_waits", (time.perf_counter() - self._asked, self._pooled))
+        if self.use_pool and self.km.mode != "trusted":
+            POOL.start_next()
         return client
 
     # nbclient binds its synchronous wrappers to its own coroutines: rebind them to ours

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
@@ -17,26 +18,16 @@ NOISE = re.compile(
 )
 
 
-def quiet_tensorflow():
-    """Import TensorFlow with its start-up chatter silenced and return the module.
-
-    Sets TensorFlow's log level, imports it while file descriptor 2 is captured (filtering
-    out the known noise and passing anything else on), and initialises its devices, so no
-    stray log lines appear later in a graded cell.
-    """
-    if "tensorflow" in sys.modules:
-        return sys.modules["tensorflow"]
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+@contextlib.contextmanager
+def quiet_stderr():
+    """Capture file descriptor 2 (where TensorFlow's C++ runtime writes) for the block, then
+    pass on only what is not known start-up noise."""
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile(mode="w+b") as captured:
         os.dup2(captured.fileno(), 2)
         try:
-            import tensorflow as tf
-
-            tf.get_logger().setLevel("ERROR")
-            tf.config.list_physical_devices()
-            tf.constant(0.0) + 1.0  # the first op initialises the devices (and logs about it)
+            yield
         finally:
             os.dup2(saved, 2)
             os.close(saved)
@@ -45,6 +36,30 @@ def quiet_tensorflow():
     rest = [line for line in lines if line.strip() and not NOISE.search(line)]
     if rest:
         print("\n".join(rest), file=sys.stderr)
+
+
+_devices_ready = False
+
+
+def quiet_tensorflow():
+    """Import TensorFlow with its start-up chatter silenced and return the module.
+
+    Sets TensorFlow's log level, imports it while file descriptor 2 is captured (filtering
+    out the known noise and passing anything else on), and initialises its devices, so no
+    stray log lines appear later in a graded cell. In a process forked from one that only
+    imported TensorFlow (:mod:`aecourse.forkserver`), it initialises the devices.
+    """
+    global _devices_ready
+    if _devices_ready:
+        return sys.modules["tensorflow"]
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    with quiet_stderr():
+        import tensorflow as tf
+
+        tf.get_logger().setLevel("ERROR")
+        tf.config.list_physical_devices()
+        tf.constant(0.0) + 1.0  # the first op initialises the devices (and logs about it)
+    _devices_ready = True
     return tf
 
 

@@ -30,10 +30,12 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
+from types import SimpleNamespace
 
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Integer, Unicode, default
 
+from . import forkserver
 from .limits import Limits
 
 MODES = ("bwrap", "limits", "trusted")
@@ -163,16 +165,22 @@ def _outer_env() -> dict[str, str]:
     return {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
 
 
-def bwrap_args(work: Path, ipc: Path, limits: Limits, env: dict[str, str]) -> list[str]:
-    """The bubblewrap command line: which parts of this machine a kernel sees, and how."""
+def bwrap_args(work: Path | None, ipc: Path, limits: Limits, env: dict[str, str],
+               caps=("CAP_SETUID", "CAP_SETGID")) -> list[str]:
+    """The bubblewrap command line: which parts of this machine a kernel sees, and how.
+
+    ``work`` is bound as the kernel's working folder, ``ipc`` where it is; as root, ``caps``
+    are the capabilities kept (the last step drops them all: see wrap()). The fork server
+    (:mod:`aecourse.forkserver`) has no work folder of its own: kernels get theirs."""
     args = [shutil.which("bwrap") or "bwrap", "--die-with-parent", "--new-session",
             "--clearenv", "--proc", "/proc", "--dev", "/dev"]
     if _drops_to_nobody():
         # bubblewrap runs as root (so that it can bind folders only root may open) and keeps
         # just what the last step needs to become an unprivileged user: see wrap().
         args += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
-                 "--unshare-cgroup-try", "--cap-drop", "ALL", "--cap-add", "CAP_SETUID",
-                 "--cap-add", "CAP_SETGID"]
+                 "--unshare-cgroup-try", "--cap-drop", "ALL"]
+        for cap in caps:
+            args += ["--cap-add", cap]
     else:
         args += ["--unshare-all"]
     for top in ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32"):
@@ -198,7 +206,9 @@ def bwrap_args(work: Path, ipc: Path, limits: Limits, env: dict[str, str]) -> li
         args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
     for path in readable:
         args += ["--ro-bind", str(path), str(path)]
-    args += ["--bind", str(work), WORK, "--bind", str(ipc), str(ipc), "--chdir", WORK]
+    args += ["--bind", str(ipc), str(ipc)]
+    if work is not None:
+        args += ["--bind", str(work), WORK, "--chdir", WORK]
     for var, value in env.items():
         args += ["--setenv", var, value]
     return args
@@ -302,7 +312,8 @@ class GradingKernelManager(AsyncKernelManager):
         super().__init__(**kwargs)
         if self.mode not in MODES:
             raise ValueError(f"GradingKernelManager.mode must be one of {MODES}")
-        self._ipc = Path(tempfile.mkdtemp(prefix="aecourse-ipc-")).resolve()
+        near = forkserver.folder() if self.mode == "bwrap" else None  # where it sees them
+        self._ipc = Path(tempfile.mkdtemp(prefix="aecourse-ipc-", dir=near)).resolve()
         hand_over(self._ipc)
         self.passed = passed_env()  # as it is now: nbgrader sets the budget around autograde
         self.pooled = False  # started ahead by KernelPool: its job's watchdog adopts it later
@@ -346,9 +357,15 @@ class GradingKernelManager(AsyncKernelManager):
             if not self.work_dir:
                 raise ValueError(f"a {self.mode} kernel needs GradingKernelManager.work_dir")
             work = Path(self.work_dir).resolve()
+            forked = None
             if self.mode == "bwrap":
                 require()
-            kernel_cmd = wrap(kernel_cmd, self.mode, work, self._ipc, self.limits(), self.passed)
+                server = forkserver.current()
+                if server is not None:
+                    forked = server.command(kernel_cmd, work, self._ipc, self.limits(),
+                                            kernel_env(WORK, sandboxed=True, passed=self.passed))
+            kernel_cmd = forked or wrap(kernel_cmd, self.mode, work, self._ipc, self.limits(),
+                                        self.passed)
             kw["cwd"] = str(work)
             kw["env"] = (_outer_env() if self.mode == "bwrap"
                          else kernel_env(str(work), sandboxed=False, passed=self.passed))
@@ -410,10 +427,15 @@ class KernelPool:
     """Kernels started ahead of need, importing TensorFlow as they start, so that a notebook
     does not wait for a kernel. Each kernel still runs one notebook only; it is started with
     the settings of the notebook before it and used only if the next one wants the same.
+    The next kernel starts once the current one is ready: two kernels importing TensorFlow
+    at once would each take twice as long.
     """
+
+    LIMITS = ("memory", "file_size", "scratch", "processes", "message")
 
     def __init__(self):
         self._next = None  # (settings, its kernel manager, the task that starts it)
+        self._like = None  # (settings of the last kernel taken, its extra arguments)
         atexit.register(self.close)
 
     @staticmethod
@@ -423,7 +445,8 @@ class KernelPool:
 
     @staticmethod
     def _manager(like):
-        scratch = Path(tempfile.mkdtemp(prefix="aecourse-pool-"))
+        near = forkserver.folder() if like.mode == "bwrap" else None
+        scratch = Path(tempfile.mkdtemp(prefix="aecourse-pool-", dir=near))
         for sub in ("work", "home", "tmp"):  # the layout kernel_env expects
             (scratch / sub).mkdir()
             hand_over(scratch / sub)
@@ -431,15 +454,14 @@ class KernelPool:
         km = GradingKernelManager(kernel_name=like.kernel_name, config=like.config,
                                   mode=like.mode, work_dir=str(scratch / "work"))
         km.passed, km.pooled, km.scratch_root = dict(like.passed), True, scratch
-        for name in ("memory", "file_size", "scratch", "processes", "message"):
+        for name in KernelPool.LIMITS:
             setattr(km, name, getattr(like, name))
         return km
 
     async def take(self, like, extra_arguments, warm=WARM_UP):
-        """A started kernel with ``like``'s settings and a copy of its work folder, or None
-        (start one the usual way); begins starting the next one."""
-        import asyncio
-
+        """``(kernel manager, started ahead)``: a kernel with ``like``'s settings and a copy
+        of its work folder, the one started ahead or else one started now the same way
+        (ready when its client is). Call :meth:`start_next` once it is ready."""
         if warm:
             extra_arguments = [*extra_arguments, f"--IPKernelApp.exec_lines={warm}"]
         wanted = self._settings(like, extra_arguments)
@@ -453,20 +475,40 @@ class KernelPool:
                     ready = km if await km.is_alive() else None
             if ready is None:
                 _stop(km)
-        km = self._manager(like)
-        # the kernel imports while it starts, whether or not anyone is listening yet
-        start = km.start_kernel(extra_arguments=extra_arguments)
-        self._next = (wanted, km, asyncio.ensure_future(start))
+        ahead = ready is not None
+        self._like = (SimpleNamespace(
+            kernel_name=like.kernel_name, config=like.config, mode=like.mode,
+            passed=dict(like.passed), **{n: getattr(like, n) for n in self.LIMITS}),
+            extra_arguments)
         if ready is None:
-            return None
+            ready = self._manager(like)
+            try:
+                await ready.start_kernel(extra_arguments=extra_arguments)
+            except BaseException:
+                _stop(ready)
+                raise
         shutil.copytree(like.work_dir, ready.work_dir, dirs_exist_ok=True)
         for path in Path(ready.work_dir).rglob("*"):
             hand_over(path)
         adopt(ready)
-        return ready
+        return ready, ahead
+
+    def start_next(self):
+        """Begin starting the next kernel, like the last one taken."""
+        import asyncio
+
+        if self._like is None or self._next is not None:
+            return
+        like, extra_arguments = self._like
+        self._like = None
+        km = self._manager(like)
+        # the kernel imports while it starts, whether or not anyone is listening yet
+        start = km.start_kernel(extra_arguments=extra_arguments)
+        self._next = (self._settings(km, extra_arguments), km, asyncio.ensure_future(start))
 
     def close(self):
         """Stop a kernel started ahead and never used (at exit)."""
+        self._like = None
         if self._next is not None:
             _, km, task = self._next
             self._next = None
