@@ -35,6 +35,8 @@ import threading
 import time
 from pathlib import Path
 
+PREFIX = "aecourse-forks-"  # of a server's folder, in the temporary folder
+OWNER = "owner.pid"  # in it: the grader process that started the server
 SOCKET = "server.sock"  # in the server's folder, once it is ready
 FAILED = "server.failed"  # in its place when it failed, saying why
 LOG = "server.log"  # what the server itself printed
@@ -86,7 +88,9 @@ class ForkServer:
     def start(cls, limits, env: dict[str, str]) -> ForkServer:
         from . import sandbox
 
-        folder = Path(tempfile.mkdtemp(prefix="aecourse-forks-")).resolve()
+        _sweep()
+        folder = Path(tempfile.mkdtemp(prefix=PREFIX)).resolve()
+        (folder / OWNER).write_text(str(os.getpid()))
         for name in ("work", "ipc"):  # for the server's self-test
             (folder / "probe" / name).mkdir(parents=True)
             sandbox.hand_over(folder / "probe" / name)
@@ -170,6 +174,17 @@ class ForkServer:
         with contextlib.suppress(Exception):
             self.process.wait(timeout=10)
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _sweep() -> None:
+    """Remove the folders of fork servers whose grader was killed (SIGKILL leaves them)."""
+    for old in Path(tempfile.gettempdir()).glob(PREFIX + "*"):
+        try:
+            os.kill(int((old / OWNER).read_text()), 0)
+        except ProcessLookupError:
+            shutil.rmtree(old, ignore_errors=True)
+        except (OSError, ValueError):
+            pass
 
 
 _server: ForkServer | None = None

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -174,7 +176,18 @@ def _orphans():
 
 
 def test_the_server_and_its_folder_go_when_stopped():
+    forkserver.stop()  # the module's server: this test starts its own
+    dead = psutil.Popen(["true"])
+    dead.wait()
+    stale = Path(tempfile.mkdtemp(prefix=forkserver.PREFIX))  # a killed grader's
+    (stale / forkserver.OWNER).write_text(str(dead.pid))
+    (stale / "work").mkdir()
+    live = Path(tempfile.mkdtemp(prefix=forkserver.PREFIX))  # a running grader's
+    (live / forkserver.OWNER).write_text(str(os.getpid()))
     server = forkserver.current()
+    assert not stale.exists(), "a killed grader's folder stays"
+    assert live.exists()
+    shutil.rmtree(live)
     assert server is not None and server.ready()
     folder, process = server.folder, server.process
     forkserver.stop()

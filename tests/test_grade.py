@@ -649,3 +649,21 @@ def test_schema_version_read_in_process_is_the_one_alembic_reports():
         heads = subprocess.run([str(Path(sys.executable).parent / "alembic"), "-c", ini,
                                 "heads"], capture_output=True, text=True, check=True).stdout
     assert grading._alembic_head() == heads.split()[0]
+
+
+@needs_sandbox
+def test_kernels_start_one_by_one_in_bubblewrap_without_the_fork_server(course, tmp_path,
+                                                                         monkeypatch):
+    """Where kernels cannot be forked (not root, or switched off), each starts in bubblewrap
+    on its own, with the same outcomes."""
+    monkeypatch.setenv("AECOURSE_FORKSERVER", "0")
+    submitted, out = tmp_path / "submitted", tmp_path / "out"
+    write_tree(submitted, {"right": {"toy.ipynb": nb_bytes(solved(course))},
+                           "blank": {"toy.ipynb": nb_bytes(released(course))}})
+    servers = set(Path(tempfile.gettempdir()).glob("aecourse-forks-*"))
+    assert main(["grade", str(submitted), "--course", str(course), "--output", str(out),
+                 "--db", f"sqlite:///{tmp_path / 'gb.db'}", *LIMITS]) == 0
+    scores = read_scores(out / "scores.csv")
+    assert (scores["right"]["score"], scores["blank"]["score"]) == ("3", "0")
+    assert set(Path(tempfile.gettempdir()).glob("aecourse-forks-*")) == servers, \
+        "a fork server was started"
