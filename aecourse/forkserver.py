@@ -47,6 +47,7 @@ STAGE = "/run/aecourse-stage"  # where a kernel's folders wait while the server'
 # mount and namespaces, becoming nobody, reaching folders handed over to nobody, and the
 # kill that a kernel's process group gets when the process that stands for it dies.
 CAPS = ("CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_DAC_OVERRIDE", "CAP_KILL")
+SELF_TEST_FAILED = "a forked kernel cannot be isolated here"
 START_TIMEOUT = 180  # seconds for the server's imports and its self-test
 # What the server imports before forking: every lesson's set-up cell, minus any TensorFlow
 # operation, and the kernel itself.
@@ -417,7 +418,7 @@ def _self_test(server_folder: str) -> None:
     ok = (probe / "work" / "probe-ok").is_file()
     shutil.rmtree(probe, ignore_errors=True)
     if code or not ok:
-        raise RuntimeError(f"a forked kernel cannot be isolated here (self-test exit {code})")
+        raise RuntimeError(f"{SELF_TEST_FAILED} (self-test exit {code})")
 
 
 def _serve(server_folder: str) -> None:

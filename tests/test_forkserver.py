@@ -103,10 +103,21 @@ def _stop(km):
 @pytest.fixture(scope="module")
 def server():
     asyncio.set_event_loop(asyncio.new_event_loop())
-    server = forkserver.current()
-    assert server is not None and server.ready(), server and server.problem
+    server = _started()
     yield server
     forkserver.stop()
+
+
+def _started():
+    """This process's fork server, ready; a skip where this machine cannot isolate forked
+    kernels (the grader then starts them one by one, as tested in test_grade.py)."""
+    server = forkserver.current()
+    assert server is not None
+    if not server.ready() and forkserver.SELF_TEST_FAILED in server.problem:
+        forkserver.stop()
+        pytest.skip(f"forked kernels cannot be isolated on this machine: {server.problem}")
+    assert server.ready(), server.problem
+    return server
 
 
 def test_a_forked_kernel_is_isolated_like_a_kernel_of_its_own(server):
@@ -184,11 +195,10 @@ def test_the_server_and_its_folder_go_when_stopped():
     (stale / "work").mkdir()
     live = Path(tempfile.mkdtemp(prefix=forkserver.PREFIX))  # a running grader's
     (live / forkserver.OWNER).write_text(str(os.getpid()))
-    server = forkserver.current()
+    server = _started()
     assert not stale.exists(), "a killed grader's folder stays"
     assert live.exists()
     shutil.rmtree(live)
-    assert server is not None and server.ready()
     folder, process = server.folder, server.process
     forkserver.stop()
     assert not Path(folder).exists()
