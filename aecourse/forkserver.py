@@ -154,11 +154,11 @@ class ForkServer:
             return None
         if not (self.owns(work) and self.owns(ipc)):
             return None
+        from .sandbox import rlimits
+
         argv = kernel_cmd[kernel_cmd.index("ipykernel_launcher") + 1:]
-        rlimits = {"RLIMIT_AS": limits.memory, "RLIMIT_FSIZE": limits.file_size,
-                   "RLIMIT_CORE": 0, "RLIMIT_NPROC": limits.processes}
         request = {"argv": argv, "work": str(Path(work).resolve()),
-                   "ipc": str(Path(ipc).resolve()), "env": env, "rlimits": rlimits,
+                   "ipc": str(Path(ipc).resolve()), "env": env, "rlimits": rlimits(limits),
                    "scratch": limits.scratch, "uid": _nobody()}
         return [sys.executable, "-I", "-S", "-c", CLIENT, str(self.folder / SOCKET),
                 json.dumps(request)]

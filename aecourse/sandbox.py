@@ -105,16 +105,18 @@ os.execvp(sys.argv[2], sys.argv[2:])
 """
 
 
+def rlimits(limits: Limits) -> dict[str, int]:
+    """The ``setrlimit`` limits of a kernel, by ``resource`` name."""
+    found = {"RLIMIT_AS": limits.memory, "RLIMIT_FSIZE": limits.file_size, "RLIMIT_CORE": 0}
+    if _drops_to_nobody():
+        found["RLIMIT_NPROC"] = limits.processes  # binds the unprivileged user only
+    return found
+
+
 def _limiter(limits: Limits | None, uid: int | None = None) -> list[str]:
     """A command prefix that applies ``limits`` with setrlimit and becomes ``uid`` before
     running the rest of the command."""
-    rlimits = {}
-    if limits is not None:
-        rlimits = {"RLIMIT_AS": limits.memory, "RLIMIT_FSIZE": limits.file_size,
-                   "RLIMIT_CORE": 0}
-        if _drops_to_nobody():
-            rlimits["RLIMIT_NPROC"] = limits.processes  # binds the unprivileged user only
-    spec = json.dumps({"rlimits": rlimits, "uid": uid})
+    spec = json.dumps({"rlimits": rlimits(limits) if limits is not None else {}, "uid": uid})
     return [sys.executable, "-I", "-S", "-c", _LIMITER, spec]
 
 
