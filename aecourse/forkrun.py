@@ -105,7 +105,8 @@ def run_all(runs: list[Run], folder: Path, workers: int = 2, timeout: float = 30
 
 # ----- the server (python -m aecourse.forkrun SPEC OUT) -----
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
+    """Be killed when the parent process dies (Linux; elsewhere nothing)."""
     import ctypes
 
     with contextlib.suppress(AttributeError, OSError):
@@ -115,7 +116,7 @@ def _die_with_parent() -> None:
 def _serve(spec_path: str, out: str) -> None:
     import importlib
 
-    _die_with_parent()
+    die_with_parent()
     spec = json.loads(Path(spec_path).read_text())
     for module in PRELOAD:
         importlib.import_module(module)
@@ -171,7 +172,7 @@ def _child(run: dict, folder: Path, result: Path) -> None:
 
     started = time.monotonic()
     os.setpgid(0, 0)
-    _die_with_parent()
+    die_with_parent()
     work = Path(tempfile.mkdtemp(prefix="aecourse-forkrun-"))
     try:
         for path in folder.iterdir():

@@ -35,6 +35,9 @@ import threading
 import time
 from pathlib import Path
 
+from .forkrun import PRELOAD as LESSON_PRELOAD
+from .forkrun import die_with_parent
+
 PREFIX = "aecourse-forks-"  # of a server's folder, in the temporary folder
 OWNER = "owner.pid"  # in it: the grader process that started the server
 SOCKET = "server.sock"  # in the server's folder, once it is ready
@@ -49,11 +52,9 @@ STAGE = "/run/aecourse-stage"  # where a kernel's folders wait while the server'
 CAPS = ("CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_DAC_OVERRIDE", "CAP_KILL")
 SELF_TEST_FAILED = "a forked kernel cannot be isolated here"
 START_TIMEOUT = 180  # seconds for the server's imports and its self-test
-# What the server imports before forking: every lesson's set-up cell, minus any TensorFlow
-# operation, and the kernel itself.
-PRELOAD = ("numpy", "tensorflow", "keras", "matplotlib", "matplotlib.pyplot", "sklearn",
-           "aecourse", "aecourse.budget", "aecourse.datasets", "aecourse.plotting",
-           "aecourse.runtime", "ipykernel.kernelapp", "ipykernel.ipkernel")
+# What the server imports before forking: what the course's proofs preload (every lesson's
+# set-up cell, no TensorFlow operation), and the kernel itself.
+PRELOAD = (*LESSON_PRELOAD, "aecourse.runtime", "ipykernel.kernelapp", "ipykernel.ipkernel")
 
 CLIENT = """
 import socket, sys
@@ -64,13 +65,13 @@ while s.recv(16):
     pass
 """
 
-# Linux constants (sched.h, mount.h, prctl.h)
+# Linux constants (sched.h, mount.h)
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
+NAMESPACES = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS  # a kernel's
 MS_NOSUID, MS_NODEV, MS_NOEXEC = 2, 4, 8
 MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 4096, 8192, 16384, 1 << 18
 MNT_DETACH = 2
-PR_SET_PDEATHSIG = 1
 
 
 class ForkServer:
@@ -100,7 +101,7 @@ class ForkServer:
         with open(folder / LOG, "wb") as out:
             process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
                                        env=sandbox._outer_env(), start_new_session=True,
-                                       preexec_fn=_die_with_parent)
+                                       preexec_fn=die_with_parent)
         server = cls(folder, process)
         threading.Thread(target=server._watch, daemon=True).start()
         return server
@@ -201,7 +202,7 @@ def usable() -> bool:
             and os.environ.get(SWITCH, "1") != "0")
 
 
-def current(limits=None) -> ForkServer | None:
+def current() -> ForkServer | None:
     """This process's fork server: the one its parent shares (:func:`shared`), or one
     started on first use. None where none can run or when it failed: kernels are then
     started one by one in bubblewrap."""
@@ -218,7 +219,7 @@ def current(limits=None) -> ForkServer | None:
             else:
                 env = sandbox.kernel_env(sandbox.WORK, sandboxed=True,
                                          passed=sandbox.passed_env())
-                _server = ForkServer.start(limits or Limits(), env)
+                _server = ForkServer.start(Limits(), env)
                 import atexit
 
                 atexit.register(stop)
@@ -281,11 +282,6 @@ def _mount(source, target, fstype=None, flags=0, data=None) -> None:
            f"mount {target}")
 
 
-def _die_with_parent() -> None:
-    with contextlib.suppress(AttributeError, OSError):
-        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
 def _nobody() -> int:
     from .sandbox import NOBODY
 
@@ -327,7 +323,7 @@ def _enter(request: dict, server_folder: str) -> None:
     os.setgroups([])
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)  # from root to nobody: every capability goes
-    _die_with_parent()  # again: a change of user clears it
+    die_with_parent()  # again: a change of user clears it
     if os.getppid() != parent:
         os._exit(0)  # the kernel was let go of already
     os.environ.clear()
@@ -345,7 +341,7 @@ def _kernel(request: dict, fds: list[int], server_folder: str) -> None:
         for fd in fds:
             if fd > 2:
                 os.close(fd)
-        _die_with_parent()
+        die_with_parent()
         _enter(request, server_folder)
         from ipykernel import kernelapp
 
@@ -368,10 +364,9 @@ def _fork_kernel(request: dict, fds: list[int], server_folder: str, close) -> No
     try:
         for sock in close:
             sock.close()
-        _die_with_parent()
+        die_with_parent()
         os.setsid()
-        _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC
-                             | CLONE_NEWUTS), "unshare")
+        _check(_libc.unshare(NAMESPACES), "unshare")
         pid = os.fork()
         if pid == 0:
             _kernel(request, fds, server_folder)
@@ -397,8 +392,7 @@ def _self_test(server_folder: str) -> None:
     if pid == 0:
         code = 1
         try:
-            _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC
-                                 | CLONE_NEWUTS), "unshare")
+            _check(_libc.unshare(NAMESPACES), "unshare")
             inner = os.fork()
             if inner == 0:
                 try:
@@ -427,7 +421,7 @@ def _serve(server_folder: str) -> None:
 
     from .runtime import quiet_stderr
 
-    _die_with_parent()
+    die_with_parent()
     Path(server_folder, SOCKET + ".test").touch()  # the self-test checks it is covered
     _self_test(server_folder)
     os.unlink(Path(server_folder, SOCKET + ".test"))
