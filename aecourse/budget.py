@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import os
 
+from .config import env
+
 TEACHING = "teaching"
 GRADING = "grading"
-ENV = "AECOURSE_BUDGET"
+ENV = env.BUDGET
 
 
 def mode() -> str:
@@ -26,7 +28,7 @@ def mode() -> str:
         if forced not in (TEACHING, GRADING):
             raise ValueError(f"{ENV} must be '{TEACHING}' or '{GRADING}', got {forced!r}")
         return forced
-    return GRADING if os.environ.get("NBGRADER_EXECUTION") else TEACHING
+    return GRADING if os.environ.get(env.NBGRADER_EXECUTION) else TEACHING
 
 
 def is_grading() -> bool:

@@ -1,18 +1,36 @@
 """The ``aecourse`` command: data, a student's self-check, and the instructor's release,
-variants, grade, report, similarity and export."""
+variants, grade, report, similarity and export. Each command forwards to one function and
+takes its defaults from it."""
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import shutil
+import inspect
+import os
+import signal
 import sys
-import tempfile
 from pathlib import Path
 
-from . import forkserver, grading
-from .limits import Limits, parse_size
-from .nbconfig import ASSIGNMENTS
+from .config.layout import FEEDBACK, GRADED, Course
+from .config.limits import Limits, parse_size
+from .config.text import first_line
+
+
+def _default(function, name: str):
+    """The default of ``function``'s parameter ``name``: the one place it is defined."""
+    return inspect.signature(function).parameters[name].default
+
+
+def _table(rows, header) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(str(cell).ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
+        for r in [header, *rows]
+    )
+
+
+def _path(text):
+    return Path(text) if text else None
 
 
 def cmd_data(args) -> int:
@@ -30,65 +48,10 @@ def cmd_data(args) -> int:
     return 1 if caught else 0
 
 
-def _cell_table(rows, header) -> str:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    return "\n".join(
-        "  ".join(str(cell).ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
-        for r in [header, *rows]
-    )
-
-
-def check_notebook(path: Path):
-    """Run ``path`` as ``nbgrader validate`` does; return its rows, one per test cell.
-
-    Each row is ``(grade_id, earned, possible, message)``. Test cells that were edited or
-    deleted (compared with the list the released lesson carries) earn nothing here: they
-    are put back, unedited, when the notebook is graded.
-    """
-    import nbformat
-    from nbgrader.preprocessors import CheckCellMetadata, ClearOutput
-    from nbgrader.utils import chdir, determine_grade, is_grade
-    from nbgrader.validator import Validator
-    from traitlets.config import Config
-
-    from .nbconfig import configure
-    from .preprocessors import GradingExecute, StderrIsNotAFailure
-
-    config = Config()
-    configure(config)
-    nb = nbformat.read(path, as_version=4)
-    config.GradingExecute.skip_cells = [  # demonstrations that grading skips are skipped here
-        c.metadata.nbgrader["grade_id"] for c in nb.cells
-        if c.metadata.get(grading.MANIFEST, {}).get("skip_in_grading")
-        and c.metadata.get("nbgrader", {}).get("grade_id")]
-    validator = Validator(config=config)
-    validator.preprocessors = [CheckCellMetadata, ClearOutput, GradingExecute,
-                               StderrIsNotAFailure]
-    released = nb.metadata.get(grading.MANIFEST, {}).get("tests")
-    with chdir(str(path.parent.resolve())):
-        nb = validator._preprocess(nb)  # runs it as `nbgrader validate` does
-    changed = {c.metadata.nbgrader.get("grade_id") for c in validator._get_changed_cells(nb)}
-    rows, seen = [], set()
-    for cell in nb.cells:
-        if is_grade(cell) and cell.cell_type == "code":
-            grade_id = cell.metadata.nbgrader["grade_id"]
-            seen.add(grade_id)
-            score, possible = determine_grade(cell)
-            if grade_id in changed:
-                rows.append((grade_id, 0, possible, "edited: this test cell was changed (it is "
-                                                    "put back as released when graded)"))
-                continue
-            message = grading.failure_message(cell.outputs) if score != possible else ""
-            rows.append((grade_id, score or 0, possible, message))
-    for grade_id, points in (released or {}).items():
-        if grade_id not in seen:
-            rows.append((grade_id, 0, points, "deleted: this test cell is missing (it is put "
-                                              "back when graded)"))
-    return rows, released is not None
-
-
 def cmd_check(args) -> int:
     """Self-check: run notebooks with their visible tests and report points per test cell."""
+    from .grader.selfcheck import check_notebook
+
     failed = False
     for name in args.notebooks:
         path = Path(name)
@@ -98,15 +61,15 @@ def cmd_check(args) -> int:
             continue
         print(f"Checking {path} (visible tests only: hidden tests run when your work is graded)")
         try:
-            rows, listed = check_notebook(path)
+            cells, listed = check_notebook(path)
         except Exception as err:  # an unreadable notebook is the student's to fix
-            reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-            print(f"aecourse check: {path}: could not be run: {reason}", file=sys.stderr)
+            print(f"aecourse check: {path}: could not be run: {first_line(err)}",
+                  file=sys.stderr)
             failed = True
             continue
-        print(_cell_table([(g, f"{e:g}/{p:g}", m) for g, e, p, m in rows],
-                          ("test", "points", "message")))
-        earned, possible = sum(r[1] for r in rows), sum(r[2] for r in rows)
+        print(_table([(c.grade_id, f"{c.score:g}/{c.max_score:g}", c.message) for c in cells],
+                     ("test", "points", "message")))
+        earned, possible = sum(c.score for c in cells), sum(c.max_score for c in cells)
         print(f"Total: {earned:g}/{possible:g} points from visible tests.")
         if not listed:
             print("Note: this notebook carries no list of its test cells, so deleted test "
@@ -115,88 +78,63 @@ def cmd_check(args) -> int:
     return 1 if failed else 0
 
 
-def release(root: Path, assignments) -> list[str]:
-    """Regenerate lessons/ from solutions/ and verify each release; return the problems."""
-    problems = []
-    for assignment in assignments:
-        source = root / "solutions" / assignment
-        if not source.is_dir():
-            problems.append(f"{assignment}: no folder {source}")
-            continue
-        found = []
-        with tempfile.TemporaryDirectory(prefix=f"aecourse-{assignment}-") as tmp:
-            api = grading.prepare_course(Path(tmp), source, assignment)
-            generated = Path(tmp) / "release" / assignment
-            print(f"{assignment}: grading the solution ...", flush=True)
-            solved = grading.solve(source, generated, Path(tmp) / "solved")
-            for result in grading.autograde(api, assignment, solved, student="solution"):
-                if result.score < result.max_score or result.status != "graded":
-                    lost = "; ".join(f"{c.grade_id}: {c.message}" for c in result.cells
-                                     if c.score < c.max_score)
-                    found.append(f"{assignment}/{result.notebook}: solution scores "
-                                 f"{result.score:g}/{result.max_score:g} ({lost})")
-            print(f"{assignment}: grading the released lesson ...", flush=True)
-            for result in grading.autograde(api, assignment, generated, student="blank"):
-                if result.score > 0 or result.status != "graded":
-                    found.append(f"{assignment}/{result.notebook}: released lesson scores "
-                                 f"{result.score:g}/{result.max_score:g} ({result.status})")
-            target = root / "lessons" / assignment
-            if found:
-                print(f"{assignment}: NOT written to {target}")
-            else:
-                shutil.rmtree(target, ignore_errors=True)
-                shutil.copytree(generated, target)
-                print(f"{assignment}: verified and written to {target}")
-        problems += found
-    return problems
+def _report_problems(problems, success: str) -> int:
+    for problem in problems:
+        print(f"FAILED {problem}", file=sys.stderr)
+    print(success if not problems else f"{len(problems)} problem(s).")
+    return 1 if problems else 0
+
+
+def cmd_release(args) -> int:
+    from .authoring.release import release
+
+    problems = release(Path(args.root).resolve(), args.assignments,
+                       say=lambda text: print(text, flush=True))
+    return _report_problems(problems, "Release verified.")
 
 
 def cmd_variants(args) -> int:
-    from . import variants
+    from .authoring import variants
 
-    root, assignments = Path(args.root).resolve(), args.assignments or ASSIGNMENTS
+    root = Path(args.root).resolve()
+    assignments = args.assignments or Course(root).assignments()
     if args.grader:
         problems = variants.prove(root, assignments, args.workers)
     else:
         problems = []
         for assignment in assignments:
             if not variants.load(root, assignment):
-                problems.append(f"{assignment}: no variants in {root / variants.FOLDER}")
+                problems.append(f"{assignment}: no variants in {Course(root).variants}")
             problems += variants.check(root, assignment, args.workers, report=print)
-    for problem in problems:
-        print(f"FAILED {problem}", file=sys.stderr)
-    print("Every wrong answer loses points and every right one earns full marks."
-          if not problems else f"{len(problems)} problem(s).")
-    return 1 if problems else 0
-
-
-def cmd_release(args) -> int:
-    problems = release(Path(args.root).resolve(), args.assignments or ASSIGNMENTS)
-    for problem in problems:
-        print(f"FAILED {problem}", file=sys.stderr)
-    print("Release verified." if not problems else f"{len(problems)} problem(s).")
-    return 1 if problems else 0
+    return _report_problems(problems, "Every wrong answer loses points and every right one "
+                                      "earns full marks.")
 
 
 def cmd_grade(args) -> int:
     """Autograde a class: sandboxed, in parallel, resumable; gradebook, scores and feedback."""
-    from .batch import grade_class
-    from .gradebook import display_url
+    from .grader.batch import grade_class
+    from .grader.gradebook import display_url
 
     limits = Limits(wall=args.timeout, cell=args.cell_timeout, memory=parse_size(args.memory))
+
+    def stop(signum, frame):  # SIGTERM ends a run as Ctrl-C does: what is graded is kept
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
         summary = grade_class(
             Path(args.submissions), course=Path(args.course), out=Path(args.output),
             db_url=args.db, assignment=args.assignment, students=args.student,
             workers=args.workers, scheduler=args.scheduler, limits=limits,
-            sandboxed=not args.no_sandbox, force=args.force,
-            roster=Path(args.roster) if args.roster else None,
+            sandboxed=not args.no_sandbox, force=args.force, roster=_path(args.roster),
             say=lambda text: print(text, flush=True))
     except KeyboardInterrupt:
         print("aecourse grade: interrupted; every submission graded so far is saved: run the "
               "same command again to grade the rest", file=sys.stderr)
         return 130
-    print(f"Scores: {summary.scores}; feedback: {summary.scores.parent / 'feedback'}; "
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    print(f"Scores: {summary.scores}; feedback: {summary.scores.parent / FEEDBACK}; "
           f"gradebook: {display_url(summary.db_url)}")
     if summary.problems:
         print(f"{len(summary.problems)} notebook(s) not graded normally; see the status "
@@ -206,11 +144,10 @@ def cmd_grade(args) -> int:
 
 def cmd_export(args) -> int:
     """Write the LMS grades (wide) and the long CSV from the gradebook, late penalties applied."""
-    from .export import export
+    from .instructor.export import export
 
     done = export(Path(args.course), Path(args.output), db_url=args.db,
-                  assignments=args.assignment,
-                  roster=Path(args.roster) if args.roster else None)
+                  assignments=args.assignment, roster=_path(args.roster))
     print(f"Grades of {done.students} student(s) in {', '.join(done.assignments)}: "
           f"{done.wide} (one row per student, for the LMS) and {done.long} (one row per "
           "notebook).")
@@ -219,12 +156,12 @@ def cmd_export(args) -> int:
 
 def cmd_report(args) -> int:
     """The class at a glance: pass rate per test cell, statuses, slowest, score histograms."""
-    from .report import build, not_graded
+    from .instructor.report import build, not_graded
 
     report = build(Path(args.output), assignments=args.assignment, slowest=args.slowest)
     rows = [(c.assignment, c.notebook, c.test, f"{c.passed}/{c.graded}", f"{c.pass_rate:.0%}",
              f"{c.mean:.2f}/{c.points:g}") for c in report.cells]
-    print(_cell_table(rows, ("assignment", "notebook", "test", "passed", "rate", "mean")))
+    print(_table(rows, ("assignment", "notebook", "test", "passed", "rate", "mean")))
     for assignment, counts in sorted(report.statuses.items()):
         print(f"{assignment}: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
     if report.slowest:
@@ -239,12 +176,12 @@ def cmd_report(args) -> int:
 
 def cmd_similarity(args) -> int:
     """Pairs of submissions whose own code is suspiciously alike."""
-    from .similarity import check
+    from .instructor.similarity import check
 
     notes: list[str] = []
     checks = check(Path(args.submissions), Path(args.course), Path(args.output),
                    assignment=args.assignment, threshold=args.threshold,
-                   roster=Path(args.roster) if args.roster else None, notes=notes)
+                   roster=_path(args.roster), notes=notes)
     for note in notes:
         print(f"note: {note}")
     for done in checks:
@@ -253,31 +190,30 @@ def cmd_similarity(args) -> int:
         rows = [(f"{p.a} / {p.b}", f"{p.score:.0%}", f"{p.similarity_a:.0%}",
                  f"{p.similarity_b:.0%}") for p in done.pairs[:args.top]]
         if rows:
-            print(_cell_table(rows, ("pair", "score", "of first", "of second")))
+            print(_table(rows, ("pair", "score", "of first", "of second")))
         print(f"Table: {done.csv}; flagged pairs with their lines: {done.html}")
     return 0
 
 
 def _expected_errors():
+    from .config.term import CourseFileError
     from .datasets import DataError
-    from .gradebook import GradebookError
-    from .sandbox import SandboxUnavailable
+    from .grader.gradebook import GradebookError
+    from .sandbox.policy import SandboxUnavailable
 
     return (FileNotFoundError, NotADirectoryError, PermissionError, ValueError, DataError,
-            GradebookError, SandboxUnavailable)
+            GradebookError, SandboxUnavailable, CourseFileError)
 
 
-def main(argv=None) -> int:
-    import os
+def parser() -> argparse.ArgumentParser:
+    """The command line: every command, its options and their defaults."""
+    from .authoring.variants import check as variants_check
+    from .grader.batch import grade_class
+    from .instructor.report import build as report_build
+    from .instructor.similarity import THRESHOLD
 
-    # nbgrader runs its tools (alembic) from PATH: this environment's must come first, even
-    # when the command is started without activating the environment.
-    tools = str(Path(sys.executable).parent)
-    if tools not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = tools + os.pathsep + os.environ.get("PATH", "")
-
-    parser = argparse.ArgumentParser(prog="aecourse", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    top = argparse.ArgumentParser(prog="aecourse", description=__doc__)
+    sub = top.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("data", help="download (or find) Fashion-MNIST and verify it")
     p.add_argument("--dir", help="folder to keep the files in (default: $AECOURSE_DATA or cache)")
@@ -297,7 +233,8 @@ def main(argv=None) -> int:
                                         "and check each gets what it deserves")
     p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT")
     p.add_argument("--root", default=".", help="the course folder (default: current folder)")
-    p.add_argument("--workers", type=int, default=2, help="notebooks run at once")
+    p.add_argument("--workers", type=int, default=_default(variants_check, "workers"),
+                   help="notebooks run at once")
     p.add_argument("--grader", action="store_true",
                    help="grade them as a class is graded (sandboxed kernels, gradebook, "
                         "feedback) instead of the fast forked runs")
@@ -308,10 +245,13 @@ def main(argv=None) -> int:
                    help="an nbgrader submitted/ tree, or an LMS bulk download (a zip file or "
                         "a folder with one zip or file per student)")
     p.add_argument("--assignment", help="the assignment (required for an LMS download)")
-    p.add_argument("--course", default=".", help="the course folder holding solutions/")
-    p.add_argument("--output", default="graded", help="where scores.csv and feedback/ go")
+    p.add_argument("--course", default=str(_default(grade_class, "course")),
+                   help="the course folder holding solutions/")
+    p.add_argument("--output", default=str(_default(grade_class, "out")),
+                   help="where scores.csv and feedback/ go")
     p.add_argument("--db", help="gradebook SQLAlchemy URL (default: COURSE/gradebook.db)")
-    p.add_argument("--workers", type=int, default=1, help="submissions graded at once")
+    p.add_argument("--workers", type=int, default=_default(grade_class, "workers"),
+                   help="submissions graded at once")
     p.add_argument("--timeout", type=float, default=Limits.wall,
                    help=f"seconds per submission (default {Limits.wall:g})")
     p.add_argument("--cell-timeout", type=int, default=Limits.cell,
@@ -332,10 +272,11 @@ def main(argv=None) -> int:
 
     p = sub.add_parser("report", help="pass rate per test cell, statuses, slowest "
                                       "submissions and score histograms of a graded class")
-    p.add_argument("--output", default="graded", help="the grading output folder")
+    p.add_argument("--output", default=GRADED, help="the grading output folder")
     p.add_argument("--assignment", action="append", metavar="NAME",
                    help="only this assignment (repeatable)")
-    p.add_argument("--slowest", type=int, default=10, help="how many slowest to list")
+    p.add_argument("--slowest", type=int, default=_default(report_build, "slowest"),
+                   help="how many slowest to list")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("similarity", help="flag pairs of submissions whose own code is "
@@ -345,9 +286,10 @@ def main(argv=None) -> int:
                    help="as for grade: a submitted/ tree or an LMS download")
     p.add_argument("--assignment", help="the assignment (required for an LMS download)")
     p.add_argument("--course", default=".", help="the course folder holding solutions/")
-    p.add_argument("--output", default="graded", help="where similarity/ is written")
-    p.add_argument("--threshold", type=float, default=0.5,
-                   help="flag a pair when this share of either's code matches (default 0.5)")
+    p.add_argument("--output", default=GRADED, help="where similarity/ is written")
+    p.add_argument("--threshold", type=float, default=THRESHOLD,
+                   help=f"flag a pair when this share of either's code matches "
+                        f"(default {THRESHOLD:g})")
     p.add_argument("--top", type=int, default=10, help="pairs to print (all are in the CSV)")
     p.add_argument("--roster", help="class list CSV (default: course.toml's course.roster)")
     p.set_defaults(func=cmd_similarity)
@@ -355,28 +297,27 @@ def main(argv=None) -> int:
     p = sub.add_parser("export", help="grades for the LMS (one row per student, late "
                                       "penalties applied) and the long CSV, from the gradebook")
     p.add_argument("--course", default=".", help="the course folder (course.toml, gradebook)")
-    p.add_argument("--output", default="graded", help="where grades.csv and grades-long.csv go")
+    p.add_argument("--output", default=GRADED, help="where grades.csv and grades-long.csv go")
     p.add_argument("--db", help="gradebook SQLAlchemy URL (default: COURSE/gradebook.db)")
     p.add_argument("--assignment", action="append", metavar="NAME",
                    help="only this assignment (repeatable; default: all in the gradebook)")
     p.add_argument("--roster", help="class list CSV (default: course.toml's course.roster)")
     p.set_defaults(func=cmd_export)
+    return top
 
-    args = parser.parse_args(argv)
-    # Sandboxed grading forks its kernels from a server that imports TensorFlow: started
-    # before the grader's own imports (nbgrader: seconds), the two load at once.
-    early = (forkserver.shared() if args.command == "grade" and not args.no_sandbox
-             and not args.scheduler else contextlib.nullcontext())
-    with early:
-        grading.quiet_nbgrader()
-        expected = _expected_errors()
-        try:
-            return args.func(args)
-        except expected as err:  # the user's to fix: one line, no traceback
-            reason = (str(err).strip().splitlines()[0] if str(err).strip()
-                      else type(err).__name__)
-            print(f"aecourse {args.command}: {reason}", file=sys.stderr)
-            return 2
+
+def main(argv=None) -> int:
+    # nbgrader runs its tools (alembic) from PATH: this environment's must come first, even
+    # when the command is started without activating the environment.
+    tools = str(Path(sys.executable).parent)
+    if tools not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = tools + os.pathsep + os.environ.get("PATH", "")
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except _expected_errors() as err:  # the user's to fix: one line, no traceback
+        print(f"aecourse {args.command}: {first_line(err, None)}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -8,9 +8,15 @@ import re
 import sys
 import tempfile
 
+# What every lesson's set-up cell loads, none of which runs a TensorFlow operation: a process
+# that imported them can still fork (the grading fork server and the course's proofs do).
+LESSON_IMPORTS = ("numpy", "tensorflow", "keras", "matplotlib", "matplotlib.pyplot", "sklearn",
+                  "aecourse", "aecourse.budget", "aecourse.datasets", "aecourse.plotting",
+                  "aecourse.runtime")
+
 # Start-up chatter TensorFlow's C++ runtime writes straight to file descriptor 2. nbgrader
 # scores a test cell with any stderr output as zero, so it must all land in the set-up cell
-# (and nbgrader's IgnorePattern drops any that slips through: see aecourse.nbconfig).
+# (and nbgrader's IgnorePattern drops any that slips through: see aecourse.grader.nbconfig).
 NOISE = re.compile(
     r"absl::InitializeLog|cudart_stub|cuda_platform|cuda_executor|cuInit|port\.cc|"
     r"cpu_feature_guard|rebuild TensorFlow with the appropriate compiler flags|"
@@ -47,7 +53,7 @@ def quiet_tensorflow():
     Sets TensorFlow's log level, imports it while file descriptor 2 is captured (filtering
     out the known noise and passing anything else on), and initialises its devices, so no
     stray log lines appear later in a graded cell. In a process forked from one that only
-    imported TensorFlow (:mod:`aecourse.forkserver`), it initialises the devices.
+    imported TensorFlow (:mod:`aecourse.sandbox.forkserver`), it initialises the devices.
     """
     global _devices_ready
     if _devices_ready:
@@ -68,7 +74,7 @@ def warnings_to_stdout() -> None:
 
     nbgrader scores a test cell with any stderr output as zero, and a warning (Keras 3's about
     ``input_shape=``, say) is not a wrong answer. Grading kernels call this at start (see
-    :data:`aecourse.nbconfig.KERNEL_ARGUMENTS`); real errors still raise and still fail.
+    :data:`aecourse.grader.nbconfig.KERNEL_ARGUMENTS`); real errors still raise and still fail.
     """
     import warnings
 

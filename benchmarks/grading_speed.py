@@ -31,7 +31,7 @@ def verdict(ok) -> str:
 
 def _solved(assignment: str, work: Path) -> Path:
     """A perfect submission of ``assignment`` (the released lesson with solutions filled in)."""
-    from aecourse.grading import solve
+    from aecourse.grader.autograde import solve
 
     return solve(SOLUTIONS / assignment, LESSONS / assignment, work / f"solved-{assignment}")
 
@@ -54,7 +54,9 @@ def _grade_tree(tree: Path, work: Path, name: str, workers: int = 1, extra=()) -
 def course(quick: bool) -> dict:
     """One correct student's whole course (every lesson), graded by ``aecourse grade`` with one
     worker in the grading budget; then the released lessons (blank), for comparison."""
-    from aecourse.nbconfig import ASSIGNMENTS
+    from aecourse.config.layout import Course
+
+    ASSIGNMENTS = Course(ROOT).assignments()
 
     data, rows = {}, []
     with tempfile.TemporaryDirectory(prefix="aecourse-bench-course-") as tmp:
@@ -182,7 +184,8 @@ def _consistent(kinds: dict[str, str], scores: dict[str, float], full: float) ->
 
 def batch(quick: bool, assignment: str = BATCH_ASSIGNMENT) -> dict:
     """Grade one batch with 1 and 2 workers, stock nbgrader and a dask cluster; compare."""
-    from aecourse.classroom import max_points, read_tree
+    from aecourse.grader.intake import read_tree
+    from aecourse.grader.job import max_points
 
     n = 6 if quick else 20
     data: dict = {"assignment": assignment, "submissions": n, "runs": {}}
@@ -210,7 +213,7 @@ def batch(quick: bool, assignment: str = BATCH_ASSIGNMENT) -> dict:
         shutil.copytree(SOLUTIONS / assignment, stock / "solutions" / assignment)
         shutil.copytree(tree, stock / "submitted")
         (stock / "nbgrader_config.py").write_text(
-            "from aecourse.nbconfig import configure\n\nc = get_config()  # noqa: F821\n"
+            "from aecourse.grader.nbconfig import configure\n\nc = get_config()  # noqa: F821\n"
             "configure(c)\n")
         generate, _ = run(["nbgrader", "generate_assignment", assignment, "--force"], cwd=stock)
         wall, _ = run(["nbgrader", "autograde", assignment], cwd=stock)
@@ -364,7 +367,9 @@ def lessons(quick: bool) -> dict:
     of its kernel, and the figures its "What you should see" cells state."""
     from figures import FIGURES, REFERENCES
 
-    from aecourse.nbconfig import ASSIGNMENTS
+    from aecourse.config.layout import Course
+
+    ASSIGNMENTS = Course(ROOT).assignments()
 
     budget = "grading" if quick else "teaching"
     data, rows = {"budget": budget, "method": "nbclient in a fresh process per notebook; "

@@ -61,7 +61,7 @@ def test_release_refuses_a_broken_solution(course, capsys):
 
 def test_release_of_unknown_assignment_fails(course, capsys):
     assert main(["release", "nope", "--root", str(course)]) == 1
-    assert "nope: no folder" in capsys.readouterr().err
+    assert "nope: no assignment 'nope'" in capsys.readouterr().err
 
 
 def test_check_reports_points_and_exit_code(course, capsys):

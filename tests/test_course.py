@@ -14,15 +14,18 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from aecourse import feedback, sandbox, variants
-from aecourse.batch import grade_class
-from aecourse.grading import prepare_course
-from aecourse.nbconfig import ASSIGNMENTS
+from aecourse.authoring import variants
+from aecourse.config.layout import Course
+from aecourse.grader import feedback
+from aecourse.grader.autograde import prepare_course
+from aecourse.grader.batch import grade_class
+from aecourse.sandbox import policy as sandbox
 
 from .conftest import ROOT
 
-SOLUTIONS = ROOT / "solutions"
-LESSONS = ROOT / "lessons"
+COURSE = Course(ROOT)
+SOLUTIONS, LESSONS = COURSE.solutions, COURSE.lessons
+ASSIGNMENTS = COURSE.assignments()
 
 
 def notebooks(folder):
@@ -48,7 +51,9 @@ def courses(tmp_path_factory):
 
 
 def test_every_assignment_has_a_solution_and_a_lesson():
+    assert len(ASSIGNMENTS) >= 8
     assert sorted(p.name for p in SOLUTIONS.iterdir() if p.is_dir()) == sorted(ASSIGNMENTS)
+    assert sorted(p.name for p in LESSONS.iterdir() if p.is_dir()) == sorted(ASSIGNMENTS)
     for assignment in ASSIGNMENTS:
         names = [p.name for p in notebooks(SOLUTIONS / assignment)]
         assert names, f"no notebook in solutions/{assignment}"
@@ -120,7 +125,7 @@ def test_every_solution_runs_whole_in_the_grading_budget(assignment, tmp_path):
     runs the lesson (in the short budget)."""
     from nbclient import NotebookClient
 
-    from aecourse.grading import solve
+    from aecourse.grader.autograde import solve
 
     api = prepare_course(tmp_path / "course", SOLUTIONS / assignment, assignment)
     release = Path(api.coursedir.format_path("release", ".", assignment))
@@ -166,7 +171,7 @@ def judged(graded, assignment):
     """The problems of the proofs of ``assignment`` graded by the grader."""
     problems = []
     for student, variant, record in graded[assignment]:
-        cells = {c.grade_id: (c.score, c.max_score) for n in record.notebooks for c in n.cells}
+        cells = [c for n in record.notebooks for c in n.cells]
         problems += variants.judge(student, variant, cells, variants.trouble(record))
     return problems
 

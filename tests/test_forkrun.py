@@ -3,7 +3,7 @@ that dies or hangs, and runs that cannot see each other's files."""
 
 from __future__ import annotations
 
-from aecourse.forkrun import Cell, Run, run_all
+from aecourse.authoring.forkrun import Cell, Run, run_all
 
 
 def test_forked_runs_score_stop_and_survive_crashes(tmp_path):
@@ -22,6 +22,8 @@ def test_forked_runs_score_stop_and_survive_crashes(tmp_path):
         Run("hangs", [setup, Cell("", "import time\ntime.sleep(600)"), check]),
     ]
     got = run_all(runs, tmp_path, workers=2, timeout=20)
+    for outcome in got.values():
+        outcome.scores = {c.grade_id: (c.score, c.max_score) for c in outcome.cells}
     assert got["ok"].scores == {"t1": (1, 1), "t2": (2, 2)} and not got["ok"].problem
     assert got["wrong"].scores == {"t1": (0, 1), "t2": (2, 2)}
     assert "the data file is beside the notebook" in got["wrong"].errors["t1"]

@@ -14,8 +14,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from aecourse import forkserver, sandbox
-from aecourse.limits import Limits
+from aecourse.config.limits import Limits
+from aecourse.sandbox import forkserver, inside, kernels
+from aecourse.sandbox import policy as sandbox
 
 REASON = ("the fork server needs root and bubblewrap"
           + (f" ({sandbox.problem()})" if sandbox.problem() else "")
@@ -90,8 +91,8 @@ def _kernel(server, name: str):
     work.mkdir(parents=True)
     sandbox.hand_over(work)
     (work / f"{name}.txt").write_text(name)
-    km = sandbox.GradingKernelManager(kernel_name="python3", mode="bwrap", work_dir=str(work),
-                                      memory=Limits().memory)
+    km = kernels.GradingKernelManager(kernel_name="python3", mode="bwrap", work_dir=str(work),
+                                      limits=Limits())
     asyncio.get_event_loop().run_until_complete(km.start_kernel())
     return km
 
@@ -113,7 +114,7 @@ def _started():
     kernels (the grader then starts them one by one, as tested in test_grade.py)."""
     server = forkserver.current()
     assert server is not None
-    if not server.ready() and forkserver.SELF_TEST_FAILED in server.problem:
+    if not server.ready() and inside.SELF_TEST_FAILED in server.problem:
         forkserver.stop()
         pytest.skip(f"forked kernels cannot be isolated on this machine: {server.problem}")
     assert server.ready(), server.problem
@@ -124,7 +125,7 @@ def test_a_forked_kernel_is_isolated_like_a_kernel_of_its_own(server):
     first, second = _kernel(server, "first"), _kernel(server, "second")
     logs = {"first": first.log_path, "second": second.log_path}
     try:
-        assert str(server.folder / forkserver.SOCKET) in first.provisioner.process.args, \
+        assert str(server.folder / inside.SOCKET) in first.provisioner.process.args, \
             "not forked"
         facts = [json.loads(_run(km, PROBE.replace("SERVER", repr(str(server.folder))))
                             .split("FACTS", 1)[1]) for km in (first, second)]
@@ -147,7 +148,7 @@ def test_a_forked_kernel_is_isolated_like_a_kernel_of_its_own(server):
         # stderr), nothing of the server's
         files = [f for f in got["files"] if f.startswith("/")]
         assert all(f.startswith(sandbox.HOME + "/") or f == str(logs[name]) for f in files), files
-        assert not [a for a in got["unix_sockets"] if forkserver.SOCKET in a], got
+        assert not [a for a in got["unix_sockets"] if inside.SOCKET in a], got
         assert got["memory"] == Limits().memory
         assert not got["usr_writable"]
         assert not {"AECOURSE_FORKSERVER", "SUDO_USER", "SSH_AUTH_SOCK"} & set(got["env"])

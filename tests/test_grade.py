@@ -23,9 +23,10 @@ import nbformat
 import psutil
 import pytest
 
-from aecourse import batch, classroom, sandbox
 from aecourse.cli import main
-from aecourse.results import Status
+from aecourse.grader import batch, intake, job
+from aecourse.grader.results import Status
+from aecourse.sandbox import policy as sandbox
 
 from .test_cli import cell
 
@@ -603,10 +604,10 @@ def test_grading_on_a_dask_cluster(course, tmp_path):
 
 def test_grade_job_is_a_function_of_the_job(course):
     """The same job graded twice gives the same record (feedback and times aside)."""
-    job = classroom.Job("someone", "toy", classroom.prepare(course / "solutions" / "toy", "toy"),
-                        {"toy.ipynb": nb_bytes(solved(course))},
-                        sandbox="limits" if SANDBOX else "bwrap")
-    first, second = (classroom.grade_job(job).to_dict(feedback=False) for _ in range(2))
+    found = intake.Submission("someone", "toy", {"toy.ipynb": nb_bytes(solved(course))})
+    one = job.Job(found, sandbox="limits" if SANDBOX else "bwrap",
+                  course=job.prepare(course / "solutions" / "toy", "toy"))
+    first, second = (job.grade_job(one).to_dict(feedback=False) for _ in range(2))
     for record in (first, second):
         record.pop("seconds")
         assert record.pop("timings")["autograde_s"] > 0
@@ -617,7 +618,7 @@ def test_grade_job_is_a_function_of_the_job(course):
 @needs_sandbox
 def test_real_lesson_graded_in_the_sandbox(tmp_path):
     """A TensorFlow lesson of this course, graded in the sandbox."""
-    from aecourse.grading import prepare_course, solve
+    from aecourse.grader.autograde import prepare_course, solve
 
     from .conftest import ROOT
 
@@ -641,7 +642,7 @@ def test_schema_version_read_in_process_is_the_one_alembic_reports():
     command reports (what nbgrader would write into a new gradebook)."""
     import nbgrader.api
 
-    from aecourse import grading
+    from aecourse.grader import autograde as grading
 
     grading.quiet_nbgrader()
     assert nbgrader.api.get_alembic_version is grading._alembic_head

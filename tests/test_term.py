@@ -19,8 +19,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from aecourse import classroom, similarity, term
 from aecourse.cli import main
+from aecourse.config import term
+from aecourse.grader import intake, job
+from aecourse.instructor import similarity
 
 from .test_cli import cell
 from .test_grade import LIMITS, SANDBOX_ARGS, nb_bytes, released, solved, toy_source
@@ -186,7 +188,7 @@ def test_lms_download_ids_timestamps_and_notes(tmp_path):
     entries["zed_20260301-1000_toy.ipynb"] = b"{}"  # not on the roster
     archive = lms_zip(tmp_path / "submissions.zip", entries)
     notes = []
-    found = classroom.find_submissions(archive, "toy", lms=t.lms, roster=t.roster(),
+    found = intake.find_submissions(archive, "toy", lms=t.lms, roster=t.roster(),
                                        notes=notes)
     assert [(s.student, s.timestamp, sorted(s.files)) for s in found] == [
         ("alice", "2026-03-01T21:00:00+00:00", ["toy.ipynb"]),
@@ -205,7 +207,7 @@ def test_lms_download_ids_timestamps_and_notes(tmp_path):
     folder.mkdir()
     for name, data in entries.items():
         (folder / name).write_bytes(data)
-    again = classroom.find_submissions(folder, "toy", lms=t.lms, roster=t.roster())
+    again = intake.find_submissions(folder, "toy", lms=t.lms, roster=t.roster())
     assert [(s.student, s.timestamp, s.files) for s in again] == [
         (s.student, s.timestamp, s.files) for s in found]
 
@@ -228,7 +230,7 @@ def test_lms_layouts(tmp_path, pattern, entries, expected):
     (tmp_path / "roster.csv").write_text(ROSTER)
     t = term.load(tmp_path)
     archive = lms_zip(tmp_path / "download.zip", entries)
-    found = classroom.find_submissions(archive, "toy", lms=t.lms,
+    found = intake.find_submissions(archive, "toy", lms=t.lms,
                                        roster=t.roster(tmp_path / "roster.csv"))
     assert {s.student: s.files for s in found} == expected
 
@@ -307,7 +309,7 @@ def test_nbgrader_late_plugin_applies_the_same_policy(graded_term):
     from nbgrader.coursedir import CourseDirectory  # noqa: F401  (the plugin's config)
     from traitlets.config import Config
 
-    from aecourse.preprocessors import LatePolicyPlugin
+    from aecourse.grader.preprocessors import LatePolicyPlugin
 
     course, _, _ = graded_term
     config = Config()
@@ -475,7 +477,7 @@ def test_similarity_ranks_the_copied_pair_first_and_the_template_flags_nobody(tm
     course = tmp_path / "course"
     (course / "solutions" / "stats").mkdir(parents=True)
     nbformat.write(stats_source(), course / "solutions" / "stats" / "stats.ipynb")
-    release = classroom.prepare(course / "solutions" / "stats", "stats")
+    release = job.prepare(course / "solutions" / "stats", "stats")
     lesson = json.loads(release["release/stats/stats.ipynb"])
     submitted = tmp_path / "submitted"
 

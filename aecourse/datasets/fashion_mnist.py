@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..config import env
+from ..config.text import first_line
 from .download import DownloadError, download
 from .idx import DataError, load_idx
 
@@ -172,8 +174,8 @@ def load_fashion_mnist(data_dir=None, download=True, mirrors=MIRRORS, progress=T
     DataError
         A file that is present is truncated, corrupt or not the expected one.
     """
-    data_dir = data_dir or os.environ.get("AECOURSE_DATA")
-    if os.environ.get("AECOURSE_OFFLINE", "").strip() not in ("", "0"):
+    data_dir = data_dir or os.environ.get(env.DATA)
+    if os.environ.get(env.OFFLINE, "").strip() not in ("", "0"):
         download = False
     if data_dir:
         folder = Path(data_dir).expanduser()
@@ -186,7 +188,7 @@ def load_fashion_mnist(data_dir=None, download=True, mirrors=MIRRORS, progress=T
         try:
             _download_all(folder, mirrors, progress)
         except DownloadError as err:
-            error = str(err).splitlines()[-1].strip()
+            error = first_line(err, None, last=True)
     if _complete(folder):
         return _read_folder(folder)
     warnings.warn(

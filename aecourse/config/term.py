@@ -25,7 +25,7 @@
 Everything about lateness is decided here, once: :meth:`LatePolicy.fraction` is the share of
 a score a late submission loses. The gradebook (nbgrader's ``Assignment.duedate``,
 ``SubmittedAssignment.extension`` and ``timestamp``), the export, the feedback and nbgrader's
-own ``AssignLatePenalties`` (through :class:`aecourse.preprocessors.LatePolicyPlugin`) all
+own ``AssignLatePenalties`` (through :class:`aecourse.grader.preprocessors.LatePolicyPlugin`) all
 use it.
 """
 
@@ -38,6 +38,8 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .text import first_line
 
 COURSE_FILE = "course.toml"
 UTC = dt.timezone.utc
@@ -76,6 +78,12 @@ def parse_when(text: str) -> dt.datetime:
     if when.tzinfo is None:
         raise ValueError(f"{text!r} has no UTC offset: write it like 2026-03-01T23:59:00+01:00")
     return when
+
+
+def student_id(name: str) -> str:
+    """A safe nbgrader student id from a file or folder name (or a roster's id column)."""
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._-")
+    return cleaned or "unnamed"
 
 
 def iso(when: dt.datetime | None) -> str:
@@ -167,8 +175,6 @@ class Roster:
 
     @classmethod
     def read(cls, path: Path) -> Roster:
-        from .classroom import student_id
-
         path = Path(path)
         try:
             text = path.read_text(encoding="utf-8-sig")
@@ -206,8 +212,6 @@ class Roster:
         """The roster id that ``key`` (from an LMS file name) names: the id itself, an email
         address or its local part, or the name (also written last name first, as Canvas
         does); None when nothing, or more than one student, matches."""
-        from .classroom import student_id
-
         if student_id(key) in self.by_id():
             return student_id(key)
         wanted = _key(key)
@@ -361,8 +365,7 @@ class _Reader:
         try:
             return convert(value)
         except (ValueError, KeyError, OverflowError) as err:
-            self.fail(key, str(err).strip().splitlines()[0] if str(err).strip() else
-                      f"cannot read {value!r}")
+            self.fail(key, first_line(err) if str(err).strip() else f"cannot read {value!r}")
 
 
 def _timezone(name: str) -> dt.tzinfo:
@@ -394,8 +397,6 @@ def _pattern(text: str) -> re.Pattern:
 def load(course: Path, path: Path | None = None) -> Term:
     """The term of the course at ``course``: ``path`` (default ``course/course.toml``), or the
     defaults when that file does not exist and was not asked for by name."""
-    from .classroom import student_id
-
     course = Path(course)
     explicit = path is not None
     path = Path(path) if explicit else course / COURSE_FILE

@@ -9,9 +9,10 @@ from nbformat.notebooknode import NotebookNode
 from nbformat.v4 import new_output
 from nbgrader.plugins import LateSubmissionPlugin
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from traitlets import Bool, Integer, List, Unicode, default
+from traitlets import Bool, Instance, Integer, List, Unicode, default
 
-from .limits import Limits
+from ..config.limits import Limits
+from ..sandbox.kernels import POOL, GradingKernelManager, JobKernels
 
 NOTE = "\n... output truncated by the grader ..."
 SKIPPED = "(a demonstration: not run when the notebook is graded; no test depends on it)\n"
@@ -76,17 +77,20 @@ class StderrIsNotAFailure(NbGraderPreprocessor):
 
 
 class GradingExecute(Execute):
-    """nbgrader's Execute with kernels from :class:`aecourse.sandbox.GradingKernelManager`,
-    and a cap on the output kept, so a flood from the kernel cannot fill the grader's memory."""
+    """nbgrader's Execute with kernels from
+    :class:`aecourse.sandbox.kernels.GradingKernelManager`, and a cap on the output kept
+    (``limits.output``), so a flood from the kernel cannot fill the grader's memory."""
 
-    max_output = Integer(Limits.output, help="bytes of output kept per notebook").tag(
-        config=True)
+    limits = Instance(Limits, args=(), help="the limits of grading").tag(config=True)
+    owner = Instance(JobKernels, allow_none=True,
+                       help="the grading job whose kernels these are").tag(config=True)
     use_pool = Bool(True, help="take kernels started ahead (sandboxed modes only)").tag(
         config=True)
     warm_up = Unicode("", help="what a kernel started ahead runs while it waits (see "
-                              "aecourse.sandbox.warm_up)").tag(config=True)
+                              "aecourse.sandbox.kernels.warm_up)").tag(config=True)
     skip_cells = List(Unicode(), help="grade_ids of demo cells that grading does not run "
-                                      "(see aecourse.grading.skipped_cells)").tag(config=True)
+                                      "(see aecourse.grader.autograde.skipped_cells)").tag(
+        config=True)
 
     @default("shutdown_kernel")
     def _kill_at_the_end(self):
@@ -104,32 +108,27 @@ class GradingExecute(Execute):
         return super().preprocess_cell(cell, resources, index)
 
     def __init__(self, **kwargs):
-        from .sandbox import GradingKernelManager
-
         kwargs["kernel_manager_class"] = GradingKernelManager
         super().__init__(**kwargs)
         self._output_bytes = 0
         self._dropped = set()
 
     async def async_start_new_kernel(self, **kwargs):
-        from .sandbox import POOL
-
         self._asked, self._pooled = time.perf_counter(), False
         if self.use_pool and self.km.mode != "trusted":
             hist = [f"--HistoryManager.hist_file={self.ipython_hist_file}"]
-            kernel, ahead = await POOL.take(self.km, [*self.extra_arguments, *hist], self.warm_up)
-            await self.km.cleanup_resources()  # the manager made for a kernel of its own
-            self.km, self._pooled = kernel, ahead
+            # the manager nbclient made never starts a kernel: it has nothing to clean up
+            self.km, self._pooled = await POOL.take(self.km, [*self.extra_arguments, *hist],
+                                                    self.warm_up)
             return
         await super().async_start_new_kernel(**kwargs)
 
     async def async_start_new_kernel_client(self):
-        from .sandbox import POOL, note
-
         client = await super().async_start_new_kernel_client()
         # how long the notebook waited for a kernel ready to run it (TensorFlow imported
         # already when it was started ahead)
-        note("kernel_waits", (time.perf_counter() - self._asked, self._pooled))
+        if self.owner is not None:
+            self.owner.waits.append((time.perf_counter() - self._asked, self._pooled))
         if self.use_pool and self.km.mode != "trusted":
             POOL.start_next()
         return client
@@ -146,13 +145,13 @@ class GradingExecute(Execute):
                 len(v) if isinstance(v, str) else len(str(v))
                 for v in content.get("data", {}).values())
             self._output_bytes += size
-            if self._output_bytes > self.max_output:
+            if self._output_bytes > self.limits.output:
                 if cell_index not in self._dropped:
                     self._dropped.add(cell_index)
                     cell.outputs.append(NotebookNode(
                         output_type="stream", name="stdout",
                         text=f"\n... further output dropped by the grader (more than "
-                             f"{self.max_output >> 20} MiB in this notebook) ...\n"))
+                             f"{self.limits.output >> 20} MiB in this notebook) ...\n"))
                 return None
         return super().process_message(msg, cell, cell_index)
 
@@ -166,7 +165,7 @@ class LatePolicyPlugin(LateSubmissionPlugin):
 
         from nbgrader.coursedir import CourseDirectory
 
-        from . import term
+        from ..config import term
 
         root = Path(CourseDirectory(parent=self).root)
         return term.load(root).late.penalty(score or 0.0, total_seconds)

@@ -19,8 +19,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import records
-from .results import Status, SubmissionRecord
+from ..config.layout import GRADED, RECORDS
+from ..grader import records
+from ..grader.results import Status, SubmissionRecord
+from .pages import page, table
 
 FOLDER = "report"
 CELL_FIELDS = ("assignment", "notebook", "test", "points", "graded", "passed", "pass_rate",
@@ -99,10 +101,10 @@ def histogram(assignment: str, scores: list[float], most: float, path: Path) -> 
     return path
 
 
-def build(out: Path = Path("graded"), assignments=None, slowest: int = 10) -> Report:
+def build(out: Path = Path(GRADED), assignments=None, slowest: int = 10) -> Report:
     """Write the report of the records under ``out`` (of ``assignments`` only, when given)."""
     out = Path(out).resolve()
-    if not (out / "records").is_dir():
+    if not (out / RECORDS).is_dir():
         raise FileNotFoundError(f"no records in {out}: grade first (aecourse grade --output "
                                 f"{out})")
     kept = sorted(records.RecordStore(out).load().values(),
@@ -150,19 +152,8 @@ def build(out: Path = Path("graded"), assignments=None, slowest: int = 10) -> Re
     return report
 
 
-def _table(header, rows) -> str:
-    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>"
-                   for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
 def _page(report: Report, by_assignment) -> str:
-    parts = ["<!DOCTYPE html><html><head><meta charset='utf-8'><title>Class report</title>"
-             "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;"
-             "margin-bottom:1.5em}td,th{border:1px solid #ccc;padding:.25em .6em;"
-             "text-align:left}tr.low td{background:#fde2e1}</style></head><body>",
-             "<h1>Class report</h1>"]
+    parts = []
     for assignment, group in sorted(by_assignment.items()):
         parts.append(f"<h2>{html.escape(assignment)}</h2>")
         parts.append(f"<p>{len(group)} submission(s).</p>")
@@ -170,21 +161,20 @@ def _page(report: Report, by_assignment) -> str:
         parts.append(f"<img src='{html.escape(png)}' alt='score distribution'>")
         parts.append("<h3>Test cells</h3>")
         rows = [c for c in report.cells if c.assignment == assignment]
-        parts.append(_table(("notebook", "test", "points", "passed", "pass rate",
+        parts.append(table(("notebook", "test", "points", "passed", "pass rate",
                              "mean points"),
                             [(c.notebook, c.test, f"{c.points:g}", f"{c.passed}/{c.graded}",
                               f"{c.pass_rate:.0%}", f"{c.mean:.2f}") for c in rows]))
         parts.append("<h3>Statuses</h3>")
         counts = report.statuses.get(assignment, Counter())
-        parts.append(_table(("status", "notebooks"), sorted(counts.items())))
+        parts.append(table(("status", "notebooks"), sorted(counts.items())))
     parts.append("<h2>Slowest submissions</h2>")
-    parts.append(_table(("student", "assignment", "seconds", "score", "statuses"),
+    parts.append(table(("student", "assignment", "seconds", "score", "statuses"),
                         [(r.student, r.assignment, f"{r.seconds:.1f}",
                           f"{r.score:g}/{r.max_score:g}",
                           " ".join(sorted({n.status.value for n in r.notebooks})))
                          for r in report.slowest]))
-    parts.append("</body></html>\n")
-    return "\n".join(parts)
+    return page("Class report", parts, style="tr.low td{background:#fde2e1}")
 
 
 def not_graded(report: Report) -> int:

@@ -28,9 +28,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import gradebook, records
-from . import term as terms
-from .results import Status
+from ..config import term as terms
+from ..config.layout import GRADEBOOK, GRADED, Course
+from ..grader import gradebook, records
+from ..grader.results import Status
 
 WIDE = "grades.csv"
 LONG = "grades-long.csv"
@@ -51,16 +52,16 @@ class Exported:
     assignments: list[str]
 
 
-def export(course: Path = Path("."), out: Path = Path("graded"), db_url: str | None = None,
+def export(course: Path = Path("."), out: Path = Path(GRADED), db_url: str | None = None,
            assignments=None, term: terms.Term | None = None,
            roster: Path | None = None) -> Exported:
     """Write ``grades.csv`` and ``grades-long.csv`` under ``out`` from the gradebook
     (``db_url``, default ``course/gradebook.db``); see the module's description."""
     course, out = Path(course).resolve(), Path(out).resolve()
-    if db_url is None and not (course / "gradebook.db").is_file():
-        raise FileNotFoundError(f"no gradebook {course / 'gradebook.db'}: grade first "
+    if db_url is None and not (course / GRADEBOOK).is_file():
+        raise FileNotFoundError(f"no gradebook {course / GRADEBOOK}: grade first "
                                 "(aecourse grade), or name it with --db")
-    db_url = gradebook.normalize_url(db_url or f"sqlite:///{course / 'gradebook.db'}")
+    db_url = gradebook.normalize_url(db_url or Course(course).gradebook_url)
     term = term if term is not None else terms.load(course)
     class_list = term.roster(roster)
     gradebook.apply_term(db_url, term)

@@ -19,7 +19,12 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import classroom, records
+from ..config import term as terms
+from ..config.layout import GRADED, Course
+from ..grader import records
+from ..grader.intake import find_submissions
+from ..grader.job import prepare
+from .pages import page
 
 NOISE = 25  # k: matches shorter than this many normalised characters are ignored
 GUARANTEE = 30  # matches at least this long are always found (winnowing window k..this)
@@ -193,28 +198,24 @@ class Check:
     students: int
 
 
-def check(submissions: Path, course: Path = Path("."), out: Path = Path("graded"),
+def check(submissions: Path, course: Path = Path("."), out: Path = Path(GRADED),
           assignment: str | None = None, threshold: float = THRESHOLD, term=None,
           roster: Path | None = None, notes: list[str] | None = None) -> list[Check]:
     """Compare every pair of submissions of each assignment in ``submissions`` (as
     ``aecourse grade`` reads them); write the table and page under ``out/similarity``."""
-    from . import term as terms
-
     if not 0 < threshold <= 1:
         raise ValueError(f"the threshold is a share of the code, above 0 and at most 1, not "
                          f"{threshold:g}")
     course, out = Path(course).resolve(), Path(out).resolve()
     term = term if term is not None else terms.load(course)
-    found = classroom.find_submissions(Path(submissions), assignment, lms=term.lms,
-                                       roster=term.roster(roster), notes=notes)
+    found = find_submissions(Path(submissions), assignment, lms=term.lms,
+                             roster=term.roster(roster), notes=notes)
     checks = []
     for name in sorted({s.assignment for s in found}):
-        folder = course / "solutions" / name
-        if not folder.is_dir():
-            raise FileNotFoundError(f"no assignment {name!r}: {folder} does not exist")
+        folder = Course(course).source(name)
         prefix = f"release/{name}/"
         release = {k.removeprefix(prefix): v
-                   for k, v in classroom.prepare(folder, name).items()
+                   for k, v in prepare(folder, name).items()
                    if k.startswith(prefix) and k.endswith(".ipynb")}
         codes = [own_code(s.student, s.files, release) for s in found if s.assignment == name]
         by_name = {c.student: c for c in codes}
@@ -236,13 +237,7 @@ def check(submissions: Path, course: Path = Path("."), out: Path = Path("graded"
 
 def _page(assignment: str, flagged: list[Pair], students: int, threshold: float) -> str:
     esc = html.escape
-    parts = ["<!DOCTYPE html><html><head><meta charset='utf-8'>",
-             f"<title>Similarity: {esc(assignment)}</title><style>"
-             "body{font-family:sans-serif;margin:2em}.pair{display:flex;gap:1em}"
-             ".pair pre{flex:1;background:#f6f6f6;padding:.6em;overflow:auto;font-size:85%}"
-             "mark{background:#ffd54f}</style></head><body>",
-             f"<h1>Similarity: {esc(assignment)}</h1>",
-             f"<p>{students} submission(s) compared; a pair is flagged when at least "
+    parts = [f"<p>{students} submission(s) compared; a pair is flagged when at least "
              f"{threshold:.0%} of either student's own code matches the other's (code given "
              "in the release ignored). A flag is a reason to look, not a verdict.</p>"]
     if not flagged:
@@ -253,5 +248,6 @@ def _page(assignment: str, flagged: list[Pair], students: int, threshold: float)
                      f"{p.similarity_b:.0%} of {esc(p.b)}'s match.</p>")
         parts.append(f"<div class='pair'><pre><b>{esc(p.a)}</b>\n{p.marked_a}</pre>"
                      f"<pre><b>{esc(p.b)}</b>\n{p.marked_b}</pre></div>")
-    parts.append("</body></html>\n")
-    return "\n".join(parts)
+    return page(f"Similarity: {assignment}", parts,
+                style=".pair{display:flex;gap:1em}.pair pre{flex:1;background:#f6f6f6;"
+                      "padding:.6em;overflow:auto;font-size:85%}mark{background:#ffd54f}")

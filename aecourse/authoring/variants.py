@@ -19,7 +19,9 @@ import runpy
 from dataclasses import dataclass, field
 from pathlib import Path
 
-FOLDER = "variants"
+from ..config import env
+from ..config.layout import Course
+from ..grader.results import CellResult
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ class Variant:
 
 def load(root: Path, assignment: str) -> list[Variant]:
     """The variants of ``assignment`` in the course at ``root`` (none when it has no file)."""
-    path = Path(root) / FOLDER / f"{assignment}.py"
+    path = Course(root).variants / f"{assignment}.py"
     if not path.is_file():
         return []
     found = runpy.run_path(str(path))
@@ -76,20 +78,24 @@ def apply(solved: Path, variant: Variant, out: Path) -> Path:
     return out
 
 
-def problems(variant: Variant, cells: dict[str, tuple[float, float]]) -> list[str]:
-    """What is wrong with how ``variant`` was graded, given grade_id -> (score, max) per test."""
-    score = sum(s for s, _ in cells.values())
-    full = sum(m for _, m in cells.values())
+def _totals(cells: list[CellResult]) -> tuple[float, float]:
+    return sum(c.score for c in cells), sum(c.max_score for c in cells)
+
+
+def problems(variant: Variant, cells: list[CellResult]) -> list[str]:
+    """What is wrong with how ``variant`` was graded, given the result of each test cell."""
+    score, full = _totals(cells)
     if not variant.wrong:
-        lost = [g for g, (s, m) in cells.items() if s < m]
+        lost = [c.grade_id for c in cells if c.score < c.max_score]
         return [f"right answer {variant.name!r} loses points in {', '.join(lost)}"] if lost else []
     found = []
     if score >= full:
         found.append(f"wrong answer {variant.name!r} ({variant.why}) earns full marks")
+    by_id = {c.grade_id: c for c in cells}
     for grade_id in variant.caught_by:
-        if grade_id not in cells:
+        if grade_id not in by_id:
             found.append(f"wrong answer {variant.name!r}: no test cell {grade_id}")
-        elif cells[grade_id][0] >= cells[grade_id][1]:
+        elif by_id[grade_id].score >= by_id[grade_id].max_score:
             found.append(f"wrong answer {variant.name!r} passes {grade_id}, which should "
                          "catch it")
     return found
@@ -107,9 +113,9 @@ def submissions(root: Path, assignment: str, submitted: Path) -> dict[str, Varia
 
     import nbformat
 
-    from .grading import prepare_course, solve
+    from ..grader.autograde import prepare_course, solve
 
-    source = Path(root) / "solutions" / assignment
+    source = Course(root).source(assignment)
     made: dict[str, Variant | None] = {SOLUTION: None, BLANK: None}
     with tempfile.TemporaryDirectory(prefix="aecourse-variants-") as tmp:
         prepare_course(Path(tmp), source, assignment)
@@ -135,12 +141,12 @@ def submissions(root: Path, assignment: str, submitted: Path) -> dict[str, Varia
     return made
 
 
-def judge(student: str, variant: Variant | None, cells: dict[str, tuple[float, float]],
+def judge(student: str, variant: Variant | None, cells: list[CellResult],
           trouble: str = "") -> list[str]:
-    """What is wrong with how the proof ``student`` was graded (see :func:`submissions`);
-    ``trouble`` says how its grading went wrong, if it did."""
-    score = sum(s for s, _ in cells.values())
-    full = sum(m for _, m in cells.values())
+    """What is wrong with how the proof ``student`` was graded (see :func:`submissions`),
+    given the result of each test cell; ``trouble`` says how its grading went wrong, if it
+    did."""
+    score, full = _totals(cells)
     if trouble and student != BLANK:
         return [f"{student}: not graded normally ({trouble})"]
     if variant is not None:
@@ -156,24 +162,26 @@ def judge(student: str, variant: Variant | None, cells: dict[str, tuple[float, f
 
 def prove(root: Path, assignments, workers: int = 2, report=print) -> list[str]:
     """Grade, as a class is graded, each assignment's solution, release, undone exercises and
-    variants (see :mod:`aecourse.variants`); return what did not get what it deserves."""
+    variants (see :mod:`aecourse.authoring.variants`); return what did not get what it
+    deserves."""
     import tempfile
 
-    from . import sandbox
-    from .batch import grade_class
+    from ..config.layout import GRADEBOOK, sqlite_url
+    from ..grader.batch import grade_class
+    from ..sandbox import policy
 
     found = []
     with tempfile.TemporaryDirectory(prefix="aecourse-prove-") as tmp:
         submitted, made = Path(tmp) / "submitted", {}
         for assignment in assignments:
             if not load(root, assignment):
-                found.append(f"{assignment}: no variants in {root / FOLDER}")
+                found.append(f"{assignment}: no variants in {Course(root).variants}")
             made[assignment] = submissions(root, assignment, submitted)
         summary = grade_class(submitted, course=root, out=Path(tmp) / "out",
-                              db_url=f"sqlite:///{Path(tmp) / 'gradebook.db'}",
-                              workers=workers, sandboxed=not sandbox.problem(), say=report)
+                              db_url=sqlite_url(Path(tmp) / GRADEBOOK),
+                              workers=workers, sandboxed=not policy.problem(), say=report)
     for record in sorted(summary.graded, key=lambda r: (r.assignment, r.student)):
-        cells = {c.grade_id: (c.score, c.max_score) for n in record.notebooks for c in n.cells}
+        cells = [c for n in record.notebooks for c in n.cells]
         mine = judge(record.student, made[record.assignment][record.student], cells,
                      trouble(record))
         report(f"{record.assignment}: {record.student}: {record.score:g}/{record.max_score:g}"
@@ -185,10 +193,12 @@ def prove(root: Path, assignments, workers: int = 2, report=print) -> list[str]:
 def trouble(record) -> str:
     """How the grading of ``record`` (a SubmissionRecord) went wrong: "" if it did not."""
     bad = [str(n.status) for n in record.notebooks if not n.status.graded]
-    return ", ".join(bad) if bad or record.notebooks else str(record.status)
+    if not record.notebooks:
+        return "no notebook was graded"
+    return ", ".join(bad)
 
 
-GRADED = {"NBGRADER_EXECUTION": "autograde", "AECOURSE_BUDGET": "grading"}  # as in autograde
+GRADED = {env.NBGRADER_EXECUTION: "autograde", env.BUDGET: "grading"}  # as in autograde
 
 
 def profile(root: Path, assignment: str) -> list:
@@ -198,7 +208,7 @@ def profile(root: Path, assignment: str) -> list:
 
     mine = [run for run, student, _ in _proof_runs(Path(root), assignment)
             if student == SOLUTION]
-    source = Path(root) / "solutions" / assignment
+    source = Course(root).source(assignment)
     outcomes = forkrun.run_all(mine, source, workers=1, env=GRADED)
     return [outcomes[run.name] for run in mine]
 
@@ -213,18 +223,17 @@ def check(root: Path, assignment: str, workers: int = 2, timeout: float = 300,
     from . import forkrun
 
     runs, problems = _proof_runs(Path(root), assignment), []
-    source = Path(root) / "solutions" / assignment
+    source = Course(root).source(assignment)
     outcomes = forkrun.run_all([r for r, _, _ in runs], source, workers, timeout, env=GRADED)
     for run, student, variant in runs:
         outcome = outcomes[run.name]
-        found = judge(student, variant, outcome.scores, outcome.problem)
+        found = judge(student, variant, outcome.cells, outcome.problem)
         if found and outcome.errors:
             first = next(iter(outcome.errors.items()))
             found = [f"{f} [{first[0] or 'a cell'}: {first[1]}]" for f in found]
         problems += [f"{assignment}/{run.name}: {f}" for f in found]
         if report is not None:
-            score = sum(s for s, _ in outcome.scores.values())
-            ran = sum(m for _, m in outcome.scores.values())
+            score, ran = _totals(outcome.cells)
             tests = sum(c.points for c in run.cells)
             report(f"{assignment}/{run.name}: {score:g}/{ran:g}"
                    + (f" of {tests:g} (stopped once caught)" if ran < tests else "")
@@ -236,16 +245,16 @@ def _proof_runs(root: Path, assignment: str):
     """(forkrun.Run, student id, variant) for each proof of ``assignment``."""
     import nbformat
 
+    from ..grader.autograde import skipped_cells
     from . import forkrun
-    from .grading import skipped_cells
 
-    root = Path(root)
-    source, lesson = root / "solutions" / assignment, root / "lessons" / assignment
+    course = Course(Path(root))
+    source, lesson = course.source(assignment), course.lesson(assignment)
     if not lesson.is_dir():
         raise FileNotFoundError(f"no released lesson {lesson}: run `aecourse release "
                                 f"{assignment}` first")
     skip = set(skipped_cells(source))
-    listed = load(root, assignment)
+    listed = load(course.root, assignment)
     runs: list[tuple[forkrun.Run, str, Variant | None]] = []
     unknown = {v.name: set(v.cells) for v in listed}
     for path in sorted(source.glob("*.ipynb")):

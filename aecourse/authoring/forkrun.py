@@ -1,7 +1,8 @@
 """Run many versions of the course's own notebooks fast: forked from one process that has
 imported TensorFlow once.
 
-For the course's proofs (every listed answer to every exercise, see :mod:`aecourse.variants`),
+For the course's proofs (every listed answer to every exercise, see
+:mod:`aecourse.authoring.variants`),
 not for students: the notebooks run unsandboxed. Each run is a child process forked from a
 server that imported TensorFlow, Keras and the lesson helpers but ran no TensorFlow operation
 (TensorFlow is safe to fork until its runtime starts its thread pools), so a run costs its
@@ -25,11 +26,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# What the server imports before forking: what every lesson's set-up cell loads, minus
-# anything that runs a TensorFlow operation.
-PRELOAD = ("numpy", "tensorflow", "keras", "matplotlib", "matplotlib.pyplot", "sklearn",
-           "aecourse", "aecourse.budget", "aecourse.datasets", "aecourse.plotting",
-           "IPython.core.interactiveshell")
+from ..config.text import first_line
+from ..grader.results import CellResult
+from ..runtime import LESSON_IMPORTS
+from ..sandbox.policy import die_with_parent
+
+# What the server imports before forking: every lesson's set-up, and the shell cells run in.
+PRELOAD = (*LESSON_IMPORTS, "IPython.core.interactiveshell")
 
 
 @dataclass
@@ -56,12 +59,12 @@ class Run:
 
 @dataclass
 class Outcome:
-    """What a run earned: grade_id -> (score, points) for each test cell that ran, the first
-    line of each failing cell's error, and what went wrong with the run itself ("" if
-    nothing: it ran to its end or stopped as asked)."""
+    """What a run earned: a result for each test cell that ran, the first line of each
+    failing cell's error (by grade_id, "" for a cell without one), and what went wrong with
+    the run itself ("" if nothing: it ran to its end or stopped as asked)."""
 
     name: str
-    scores: dict[str, tuple[float, float]] = field(default_factory=dict)
+    cells: list[CellResult] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
     problem: str = ""
     seconds: float = 0.0
@@ -94,24 +97,18 @@ def run_all(runs: list[Run], folder: Path, workers: int = 2, timeout: float = 30
             path = out / f"{i}.json"
             if path.exists():
                 data = json.loads(path.read_text())
-                found[run.name] = Outcome(
-                    run.name, {k: tuple(v) for k, v in data["scores"].items()},
-                    data["errors"], data["problem"], data["seconds"],
-                    [tuple(t) for t in data.get("cell_seconds", [])])
+                errors = data["errors"]
+                cells = [CellResult(g, score, points, errors.get(g, "") if score < points
+                                    else "") for g, (score, points) in data["scores"].items()]
+                found[run.name] = Outcome(run.name, cells, errors, data["problem"],
+                                          data["seconds"],
+                                          [tuple(t) for t in data.get("cell_seconds", [])])
             else:
                 found[run.name] = Outcome(run.name, problem="never ran")
         return found
 
 
-# ----- the server (python -m aecourse.forkrun SPEC OUT) -----
-
-def die_with_parent() -> None:
-    """Be killed when the parent process dies (Linux; elsewhere nothing)."""
-    import ctypes
-
-    with contextlib.suppress(AttributeError, OSError):
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
+# ----- the server (python -m aecourse.authoring.forkrun SPEC OUT) -----
 
 def _serve(spec_path: str, out: str) -> None:
     import importlib
@@ -193,7 +190,7 @@ def _child(run: dict, folder: Path, result: Path) -> None:
             cell_seconds.append((grade_id or f"#{number}", round(time.monotonic() - clock, 3)))
             if not outcome.success:
                 err = outcome.error_in_exec or outcome.error_before_exec
-                errors[grade_id] = f"{type(err).__name__}: {err}".splitlines()[0][:300]
+                errors[grade_id] = first_line(f"{type(err).__name__}: {err}")
             if points:
                 scores[grade_id] = (points if outcome.success else 0.0, points)
                 watch.discard(grade_id)

@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
-from .limits import Limits
-from .runtime import NOISE
-
-ASSIGNMENTS = (
-    "01_generative_models",
-    "02_pca_autoencoder",
-    "03_stacked_autoencoder",
-    "04_tying_weights",
-    "05_greedy_layerwise",
-    "06_denoising_sparse",
-    "07_variational_autoencoder",
-    "08_conv_autoencoder_anomalies",
-)
+from ..config import layout
+from ..config.limits import Limits
+from ..runtime import NOISE
 
 # Python kernels that grade start by printing warnings on stdout (a warning is not a wrong
 # answer, but nbgrader zeroes a test cell with any stderr).
@@ -23,13 +13,13 @@ KERNEL_ARGUMENTS = [
 ]
 
 
-
-def configure(c, root=".") -> None:
-    """Apply the course settings to the traitlets config ``c`` for a course rooted at ``root``."""
+def configure(c, root=".", limits: Limits | None = None) -> None:
+    """Apply the course settings to the traitlets config ``c`` for a course rooted at ``root``,
+    grading within ``limits`` (default: :class:`aecourse.config.limits.Limits`)."""
     c.CourseDirectory.course_id = "aecourse"
     c.CourseDirectory.root = str(root)
-    c.CourseDirectory.source_directory = "solutions"
-    c.CourseDirectory.release_directory = "lessons"
+    c.CourseDirectory.source_directory = layout.SOLUTIONS
+    c.CourseDirectory.release_directory = layout.LESSONS
     # Student notebooks keep the instructions; solution regions become this stub.
     c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
     c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
@@ -37,8 +27,10 @@ def configure(c, root=".") -> None:
     c.OverwriteCells.add_missing_cells = True
     c.IgnorePattern.enabled = True
     c.IgnorePattern.pattern = NOISE.pattern  # TensorFlow's start-up chatter on stderr
-    c.Execute.timeout = Limits.cell
+    c.Execute.timeout = (limits or Limits()).cell
     c.Execute.interrupt_on_timeout = True
+    if limits is not None:  # the default is the traits' own
+        c.GradingExecute.limits = c.GradingKernelManager.limits = limits
     c.Execute.extra_arguments = list(KERNEL_ARGUMENTS)
     # nbgrader 0.9's autograde steps, with kernels started by aecourse.sandbox (over IPC
     # sockets; sandboxed when grading students) and a cap on output size after the line limit.
@@ -62,6 +54,6 @@ def configure(c, root=".") -> None:
         GradingExecute, IgnorePattern, StderrIsNotAFailure, ClearMetadataPreprocessor,
         LimitOutput, TruncateOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
     ]
-    # Late work: the policy of course.toml (aecourse.term), with due dates and extensions
+    # Late work: the policy of course.toml (aecourse.config.term), with due dates and extensions
     # from the gradebook, as `aecourse export` applies it.
     c.AssignLatePenalties.plugin_class = LatePolicyPlugin

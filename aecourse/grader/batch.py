@@ -7,10 +7,13 @@ import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import classroom, forkserver, gradebook, records, sandbox
-from . import term as terms
+from ..config import term as terms
+from ..config.layout import GRADED, Course
+from ..config.limits import Limits
+from ..sandbox import forkserver, policy
+from . import dispatch, gradebook, records
 from .feedback import with_notice
-from .limits import Limits
+from .job import PreparedCourses, collect
 from .results import SubmissionRecord
 
 NO_SANDBOX_WARNING = ("warning: --no-sandbox: student code runs without isolation and can read "
@@ -36,13 +39,13 @@ class Summary:
                 if not n.status.graded]
 
 
-def grade_class(submissions: Path, course: Path = Path("."), out: Path = Path("graded"),
+def grade_class(submissions: Path, course: Path = Path("."), out: Path = Path(GRADED),
                 db_url: str | None = None, assignment: str | None = None, students=None,
                 workers: int = 1, scheduler: str | None = None, limits: Limits | None = None,
                 sandboxed: bool = True, force: bool = False, progress: bool = True,
                 term: terms.Term | None = None, roster: Path | None = None,
                 say=print) -> Summary:
-    """Grade ``submissions`` (see :func:`aecourse.classroom.find_submissions`) against the
+    """Grade ``submissions`` (see :func:`aecourse.grader.intake.find_submissions`) against the
     course at ``course``; write the gradebook (``db_url``, default ``course/gradebook.db``),
     the record files, feedback and ``scores.csv`` under ``out``.
 
@@ -50,20 +53,29 @@ def grade_class(submissions: Path, course: Path = Path("."), out: Path = Path("g
     dates, extensions and late policy; ``roster`` (default: the one it names) maps LMS ids.
 
     Submissions already graded with the same bytes and course version are skipped unless
-    ``force``. Raises :class:`aecourse.sandbox.SandboxUnavailable` when ``sandboxed`` and
+    ``force``. Raises :class:`aecourse.sandbox.policy.SandboxUnavailable` when ``sandboxed`` and
     bubblewrap cannot run, before anything is graded.
     """
+    # Sandboxed kernels fork from a server that imports TensorFlow: started first, it loads
+    # while this process loads nbgrader (seconds), and serves the workers too.
+    with (forkserver.shared() if sandboxed and not scheduler else contextlib.nullcontext()):
+        return _grade_class(submissions, course, out, db_url, assignment, students, workers,
+                            scheduler, limits, sandboxed, force, progress, term, roster, say)
+
+
+def _grade_class(submissions, course, out, db_url, assignment, students, workers, scheduler,
+                 limits, sandboxed, force, progress, term, roster, say) -> Summary:
     course, out, limits = Path(course).resolve(), Path(out).resolve(), limits or Limits()
-    db_url = gradebook.normalize_url(db_url or f"sqlite:///{course / 'gradebook.db'}")
+    db_url = gradebook.normalize_url(db_url or Course(course).gradebook_url)
     term = term if term is not None else terms.load(course)
     class_list = term.roster(roster)
     if sandboxed:
-        sandbox.require()
+        policy.require()
     else:
         say(NO_SANDBOX_WARNING)
     notes: list[str] = []
-    jobs = classroom.collect(Path(submissions), assignment, course, students, lms=term.lms,
-                             roster=class_list, notes=notes)
+    jobs = collect(Path(submissions), assignment, course, students, lms=term.lms,
+                   roster=class_list, notes=notes)
     if class_list and not students:
         for name in sorted({job.assignment for job in jobs}):
             absent = sorted(set(class_list.by_id())
@@ -87,7 +99,7 @@ def grade_class(submissions: Path, course: Path = Path("."), out: Path = Path("g
     for job in jobs:
         job.limits, job.sandbox = limits, "bwrap" if sandboxed else "limits"
         before = previous.get((job.student, job.assignment))
-        if not force and records.up_to_date(before, job.submission_hash, job.course_version):
+        if not force and records.up_to_date(before, job.submission.digest, job.course_version):
             skipped.append(before)
         else:
             todo.append(job)
@@ -113,11 +125,10 @@ def grade_class(submissions: Path, course: Path = Path("."), out: Path = Path("g
         store.append(record)
 
     try:
-        with (forkserver.shared() if sandboxed and not scheduler and todo
-              else contextlib.nullcontext()):
-            graded = classroom.grade_all(todo, workers=workers, scheduler=scheduler,
-                                         on_record=keep, progress=progress,
-                                         prepare=classroom.Courses(course).fill) if todo else []
+        graded = dispatch.grade_all(todo, workers=workers, scheduler=scheduler,
+                                    on_record=keep, progress=progress,
+                                    prepare=PreparedCourses(course).fill)
+        graded = [record for record in graded if record is not None]
     finally:  # an interrupted run leaves a CSV of what it kept, too
         scores = store.write_scores(store.load().values())
     return Summary(graded, skipped, scores, db_url, notes)

@@ -16,6 +16,10 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..config.layout import GRADEBOOK, Course, sqlite_url
+from ..config.term import iso
+from ..config.text import first_line
+from .autograde import prepare_course, quiet_nbgrader
 from .results import SubmissionRecord
 
 LOCK = 0x61656373  # the advisory lock that PostgreSQL writers of a gradebook take turns on
@@ -25,17 +29,13 @@ class GradebookError(RuntimeError):
     """The gradebook cannot be opened or written (one line, for the command line)."""
 
 
-def _reason(err: BaseException) -> str:
-    return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-
-
 def normalize_url(db_url: str) -> str:
     """``db_url`` with a driver SQLAlchemy can load: ``postgresql://`` (and Heroku-style
     ``postgres://``) uses psycopg 3 when it is installed."""
     scheme, sep, rest = db_url.partition("://")
     if not sep:
-        raise GradebookError(f"{db_url!r} is not a database URL (sqlite:///path/gradebook.db "
-                             "or postgresql://user@host/db)")
+        raise GradebookError(f"{db_url!r} is not a database URL "
+                             f"({sqlite_url(Path('path') / GRADEBOOK)} or postgresql://user@host/db)")
     if scheme in ("postgres", "postgresql"):
         try:
             import psycopg  # noqa: F401
@@ -77,7 +77,7 @@ def exclusive(db_url: str):
             connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": LOCK})
         except Exception as err:
             raise GradebookError(f"cannot open the gradebook {display_url(db_url)}: "
-                                 f"{_reason(err)}") from None
+                                 f"{first_line(err)}") from None
         try:
             yield
         finally:
@@ -91,14 +91,12 @@ def exclusive(db_url: str):
 def _open(db_url: str):
     from nbgrader.api import Gradebook
 
-    from .grading import quiet_nbgrader
-
     quiet_nbgrader()
     try:
         return Gradebook(db_url)
     except Exception as err:  # sqlalchemy and alembic raise many kinds; name the gradebook
         raise GradebookError(f"cannot open the gradebook {display_url(db_url)}: "
-                             f"{_reason(err)}") from None
+                             f"{first_line(err)}") from None
 
 
 @contextlib.contextmanager
@@ -114,18 +112,16 @@ def opened(db_url: str, write: bool = True):
 
 def register(db_url: str, course: Path, assignments, term=None) -> None:
     """Make the gradebook know each assignment's notebooks, test cells and points, and its
-    due date from ``term`` (:class:`aecourse.term.Term`)."""
-    from .grading import prepare_course
-
+    due date from ``term`` (:class:`aecourse.config.term.Term`)."""
     with exclusive(db_url):
         _open(db_url).close()  # a clear error before nbgrader's long one
         with tempfile.TemporaryDirectory(prefix="aecourse-register-") as tmp:
             for assignment in sorted(set(assignments)):
                 try:
-                    prepare_course(Path(tmp) / assignment, course / "solutions" / assignment,
+                    prepare_course(Path(tmp) / assignment, Course(course).source(assignment),
                                    assignment, db_url=db_url)
                 except RuntimeError as err:
-                    raise GradebookError(str(err).splitlines()[0]) from None
+                    raise GradebookError(first_line(err)) from None
         if term is not None:
             with opened(db_url, write=False) as gb:
                 for assignment in sorted(set(assignments)):
@@ -234,8 +230,6 @@ def apply_term(db_url: str, term) -> None:
 
 def contents(db_url: str) -> Contents:
     """Every assignment, student and submission of the gradebook, sorted."""
-    from .term import iso
-
     with opened(db_url, write=False) as gb:
         assignments = {a.name: {nb.name: float(nb.max_score or 0) for nb in a.notebooks}
                        for a in gb.assignments}

@@ -2,8 +2,8 @@
 
 :func:`prepare_course` builds an nbgrader course in a working folder (the assignment's source,
 its release, a gradebook of its own); :func:`autograde` grades one student's notebooks there
-and returns plain data, touching nothing outside that folder. :mod:`aecourse.sandbox` runs it
-in an isolated process; :mod:`aecourse.classroom` merges the results into the real gradebook.
+and returns plain data, touching nothing outside that folder. :mod:`aecourse.grader.job` runs
+it for one submission, with the student's code in sandboxed kernels.
 """
 
 from __future__ import annotations
@@ -13,6 +13,9 @@ import json
 import shutil
 from pathlib import Path
 
+from ..config import layout
+from ..config.limits import Limits
+from ..config.text import first_line
 from .results import CellResult, NotebookResult, Status
 
 STUDENT = "student"
@@ -45,36 +48,33 @@ def _alembic_head() -> str:
     return heads[0]
 
 
-def _config(root: Path, cell_timeout=None, db_url=None, kernel=None, limits=None):
+def _config(root: Path, limits: Limits | None, db_url=None, kernel=None, owner=None):
     from traitlets.config import Config
 
     from .nbconfig import configure
 
     c = Config()
-    configure(c, root)
-    if cell_timeout:
-        c.Execute.timeout = int(cell_timeout)
+    configure(c, root, limits)
     c.CourseDirectory.source_directory = "source"
     c.CourseDirectory.release_directory = "release"
-    c.CourseDirectory.db_url = db_url or f"sqlite:///{root / 'gradebook.db'}"
+    c.CourseDirectory.db_url = db_url or layout.sqlite_url(root / layout.GRADEBOOK)
     c.HTMLExporter.sanitize_html = True  # feedback: no script from a submission runs
     if kernel:
         mode, work = kernel
         c.GradingKernelManager.mode = mode
         c.GradingKernelManager.work_dir = str(work)
-    if limits:
-        for name in ("memory", "file_size", "scratch", "processes", "message"):
-            setattr(c.GradingKernelManager, name, getattr(limits, name))
-        c.GradingExecute.max_output = limits.output
+    if owner is not None:
+        c.GradingExecute.owner = c.GradingKernelManager.owner = owner
     return c
 
 
-def _api(root: Path, cell_timeout=None, db_url=None, kernel=None, limits=None):
+def _api(root: Path, limits=None, db_url=None, kernel=None, owner=None):
     from nbgrader.apps import NbGraderAPI
 
-    from .sandbox import warm_up
+    from ..sandbox.kernels import warm_up
 
-    config = _config(root, cell_timeout, db_url, kernel, limits)
+    quiet_nbgrader()
+    config = _config(root, limits, db_url, kernel, owner)
     folders = sorted((root / "source").glob("*"))
     config.GradingExecute.skip_cells = sorted({g for f in folders for g in skipped_cells(f)})
     config.GradingExecute.warm_up = next(filter(None, map(warm_up, folders)), "")
@@ -102,13 +102,15 @@ def skipped_cells(source: Path) -> list[str]:
     return found
 
 
-def open_course(root: Path, cell_timeout=None, kernel=None, limits=None):
+def open_course(root: Path, limits: Limits | None = None, kernel=None, owner=None):
     """The :class:`nbgrader.apps.NbGraderAPI` of a course made by :func:`prepare_course`.
 
-    ``kernel`` is ``(mode, work folder)`` for :class:`aecourse.sandbox.GradingKernelManager`
-    (default: a trusted kernel), ``limits`` an :class:`aecourse.limits.Limits`.
+    ``kernel`` is ``(mode, work folder)`` for
+    :class:`aecourse.sandbox.kernels.GradingKernelManager` (default: a trusted kernel),
+    ``limits`` the :class:`aecourse.config.limits.Limits` of grading, ``owner`` the
+    :class:`aecourse.sandbox.kernels.JobKernels` that the kernels belong to.
     """
-    return _api(Path(root), cell_timeout, kernel=kernel, limits=limits)
+    return _api(Path(root), limits, kernel=kernel, owner=owner)
 
 
 def _check(result: dict, what: str) -> None:
@@ -117,7 +119,7 @@ def _check(result: dict, what: str) -> None:
         raise RuntimeError(f"nbgrader {what} failed:\n{detail}")
 
 
-def prepare_course(root: Path, source: Path, assignment: str, cell_timeout=None, db_url=None):
+def prepare_course(root: Path, source: Path, assignment: str, limits=None, db_url=None):
     """Create a course in ``root`` with ``source`` (an assignment folder) as its source.
 
     Runs ``generate_assignment`` so the gradebook (``root/gradebook.db`` unless ``db_url``
@@ -126,7 +128,7 @@ def prepare_course(root: Path, source: Path, assignment: str, cell_timeout=None,
     """
     root.mkdir(parents=True, exist_ok=True)
     shutil.copytree(source, root / "source" / assignment, dirs_exist_ok=True)
-    api = _api(root, cell_timeout, db_url)
+    api = _api(root, limits, db_url)
     _check(api.generate_assignment(assignment), f"generate_assignment {assignment}")
     stamp_tests(root / "release" / assignment)
     return api
@@ -153,9 +155,9 @@ def stamp_tests(release: Path) -> None:
 def failure_message(outputs) -> str:
     for out in outputs:
         if out.get("output_type") == "error":
-            return f"{out.get('ename', 'Error')}: {out.get('evalue', '')}".splitlines()[0]
+            return first_line(f"{out.get('ename', 'Error')}: {out.get('evalue', '')}", None)
         if out.get("output_type") == "stream" and out.get("name") == "stderr":
-            return "wrote to stderr: " + out.get("text", "").strip().splitlines()[0][:200]
+            return "wrote to stderr: " + first_line(out.get("text", ""), 200)
     return ""
 
 
@@ -203,7 +205,7 @@ def _sanitize(target: Path, release: Path) -> dict[str, tuple[str, str]]:
         except Exception as err:  # any unreadable file is the submission's problem
             path.unlink()
             if path.stem in expected:
-                reason = str(err).strip().splitlines()[0][:200] if str(err).strip() else ""
+                reason = first_line(str(err), 200)
                 notes[path.stem] = (Status.INVALID_NOTEBOOK, f"not a valid notebook: {reason}")
     missing = [n for n in expected if not (target / f"{n}.ipynb").exists() and n not in notes]
     extra = [p for p in target.glob("*.ipynb") if p.stem not in expected]
@@ -245,7 +247,7 @@ def autograde(api, assignment: str, submission: Path, student: str = STUDENT):
     died = "Kernel died" in log or "DeadKernel" in log
     failed = Status.KERNEL_DIED if died else Status.GRADER_ERROR
     failure = ("the kernel died while running the notebook (crash, os._exit or out of memory)"
-               if died else (log.strip().splitlines() or [""])[-1][:300])
+               if died else first_line(log, last=True))
     results = []
     with Gradebook(api.coursedir.db_url) as gb:
         for nb in gb.find_assignment(assignment).notebooks:

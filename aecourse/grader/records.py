@@ -1,5 +1,5 @@
 """Grading output that survives interruption: one record file per run, feedback files and the
-scores CSV, under the output folder (``graded/`` by default).
+scores CSV, under the output folder (``graded/`` by default: see aecourse.config.layout).
 
 Every record is appended (and flushed to disk) the moment it is graded, so a run stopped at
 submission 190 of 200 keeps 190; the next run reads all earlier record files and skips what is
@@ -16,6 +16,8 @@ import os
 import shutil
 from pathlib import Path
 
+from ..config.layout import FEEDBACK, RECORDS
+from .feedback import with_notice
 from .results import SubmissionRecord
 
 CSV_FIELDS = ("student", "assignment", "notebook", "score", "max", "status", "detail",
@@ -27,7 +29,7 @@ class RecordStore:
 
     def __init__(self, out: Path):
         self.out = Path(out)
-        self.folder = self.out / "records"
+        self.folder = self.out / RECORDS
         self.folder.mkdir(parents=True, exist_ok=True)
         stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
         self.path = self.folder / f"run-{stamp}-{os.getpid()}.jsonl"
@@ -45,13 +47,11 @@ class RecordStore:
         return latest
 
     def feedback_folder(self, student: str, assignment: str) -> Path:
-        return self.out / "feedback" / student / assignment
+        return self.out / FEEDBACK / student / assignment
 
     def set_notice(self, student: str, assignment: str, text: str) -> None:
         """Put ``text`` (about late work) in the feedback pages of ``student``'s
         ``assignment``, replacing what an earlier run wrote there."""
-        from .feedback import with_notice
-
         folder = self.feedback_folder(student, assignment)
         for page in sorted(folder.glob("*.html")) if folder.is_dir() else []:
             before = page.read_text()

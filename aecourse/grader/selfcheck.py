@@ -1,0 +1,77 @@
+"""A student's self-check: a notebook run with its visible tests, as ``nbgrader validate``
+runs it, scored per test cell."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..config import env
+from .autograde import MANIFEST, failure_message
+from .results import CellResult
+
+EDITED = "edited: this test cell was changed (it is put back as released when graded)"
+DELETED = "deleted: this test cell is missing (it is put back when graded)"
+
+
+def changed_locked_cells(nb) -> set[str]:
+    """grade_ids of the locked cells of ``nb`` whose source no longer matches the checksum
+    the release recorded (what ``nbgrader validate`` reports as changed)."""
+    from nbgrader.utils import compute_checksum, is_locked
+
+    return {c.metadata.nbgrader.get("grade_id") for c in nb.cells
+            if is_locked(c) and "checksum" in c.metadata.nbgrader
+            and compute_checksum(c) != c.metadata.nbgrader["checksum"]}
+
+
+def _run(nb, folder: Path):
+    """``nb`` executed in ``folder`` with the steps of ``nbgrader validate``."""
+    from nbgrader.preprocessors import CheckCellMetadata, ClearOutput
+    from nbgrader.utils import chdir, setenv
+    from traitlets.config import Config
+
+    from .nbconfig import configure
+    from .preprocessors import GradingExecute, StderrIsNotAFailure
+
+    config = Config()
+    configure(config)
+    config.GradingExecute.skip_cells = [  # demonstrations that grading skips are skipped here
+        c.metadata.nbgrader["grade_id"] for c in nb.cells
+        if c.metadata.get(MANIFEST, {}).get("skip_in_grading")
+        and c.metadata.get("nbgrader", {}).get("grade_id")]
+    resources: dict = {}
+    with chdir(str(folder)), setenv(**{env.NBGRADER_VALIDATING: "1",
+                                      env.NBGRADER_EXECUTION: "validate"}):
+        for step in (CheckCellMetadata, ClearOutput, GradingExecute, StderrIsNotAFailure):
+            nb, resources = step(config=config).preprocess(nb, resources)
+    return nb
+
+
+def check_notebook(path: Path) -> tuple[list[CellResult], bool]:
+    """Run ``path`` as ``nbgrader validate`` does; return one result per test cell, and
+    whether the notebook carries the list of its released test cells.
+
+    Test cells that were edited or deleted (compared with the list the released lesson
+    carries) earn nothing here: they are put back, unedited, when the notebook is graded.
+    """
+    import nbformat
+    from nbgrader.utils import determine_grade, is_grade
+
+    nb = nbformat.read(path, as_version=4)
+    released = nb.metadata.get(MANIFEST, {}).get("tests")
+    changed = changed_locked_cells(nb)
+    nb = _run(nb, Path(path).parent.resolve())
+    results, seen = [], set()
+    for cell in nb.cells:
+        if is_grade(cell) and cell.cell_type == "code":
+            grade_id = cell.metadata.nbgrader["grade_id"]
+            seen.add(grade_id)
+            score, possible = determine_grade(cell)
+            if grade_id in changed:
+                results.append(CellResult(grade_id, 0.0, possible, EDITED))
+                continue
+            message = failure_message(cell.outputs) if score != possible else ""
+            results.append(CellResult(grade_id, float(score or 0), float(possible), message))
+    for grade_id, points in (released or {}).items():
+        if grade_id not in seen:
+            results.append(CellResult(grade_id, 0.0, float(points), DELETED))
+    return results, released is not None
