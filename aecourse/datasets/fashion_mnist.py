@@ -149,6 +149,18 @@ def load_sample() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.n
         return (npz["X_train"], npz["y_train"]), (npz["X_test"], npz["y_test"])
 
 
+def data_folder() -> Path | None:
+    """The folder :func:`load_fashion_mnist` reads the full data from here without
+    downloading: ``$AECOURSE_DATA``, or a complete cache; None when there is none."""
+    named = os.environ.get(env.DATA)
+    if named:
+        return Path(named).expanduser() if Path(named).expanduser().is_dir() else None
+    for folder in (keras_cache_dir(), cache_home() / "fashion-mnist"):
+        if _complete(folder):
+            return folder
+    return None
+
+
 def load_fashion_mnist(data_dir=None, download=True, mirrors=MIRRORS, progress=True):
     """Load Fashion-MNIST with the contract of ``keras.datasets.fashion_mnist.load_data()``.
 

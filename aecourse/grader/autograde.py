@@ -115,8 +115,8 @@ def open_course(root: Path, limits: Limits | None = None, kernel=None, owner=Non
 
 def _check(result: dict, what: str) -> None:
     if not result.get("success"):
-        detail = result.get("error") or result.get("log") or "no details"
-        raise RuntimeError(f"nbgrader {what} failed:\n{detail}")
+        detail = first_line(result.get("error") or result.get("log") or "no details", last=True)
+        raise RuntimeError(f"nbgrader {what} failed: {detail}")
 
 
 def prepare_course(root: Path, source: Path, assignment: str, limits=None, db_url=None):

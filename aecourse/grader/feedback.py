@@ -13,6 +13,8 @@ import html
 import re
 from pathlib import Path
 
+from ..config.text import first_line
+
 HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS[ \t]*$(.*?)^[ \t]*### END HIDDEN TESTS",
                     re.M | re.S)
 REMOVED = "[line removed from feedback: it quotes a hidden test]"
@@ -118,7 +120,8 @@ def render(api, assignment: str, student: str, messages: dict[str, str]) -> dict
         nbformat.write(nb, path)
     result = api.generate_feedback(assignment, student)
     if not result.get("success"):
-        raise RuntimeError(f"nbgrader generate_feedback failed: {result.get('error', '')}")
+        error = first_line(result.get("error") or result.get("log") or "no details", last=True)
+        raise RuntimeError(f"nbgrader generate_feedback failed: {error}")
     folder = Path(coursedir.format_path(coursedir.feedback_directory, student, assignment))
     return {p.stem: p.read_text() for p in sorted(folder.glob("*.html"))}
 

@@ -137,7 +137,9 @@ class ForkServer:
         argv = kernel_cmd[kernel_cmd.index("ipykernel_launcher") + 1:]
         request = {"argv": argv, "work": str(Path(work).resolve()),
                    "ipc": str(Path(ipc).resolve()), "env": env, "rlimits": policy.rlimits(limits),
-                   "scratch": limits.scratch, "uid": policy.NOBODY}
+                   "scratch": limits.scratch, "uid": policy.NOBODY,
+                   "keep": [str(p) for p in policy.readable()
+                            if any(p.is_relative_to(top) for top in policy.COVERED)]}
         return [sys.executable, "-I", "-S", "-c", CLIENT, str(self.folder / SOCKET),
                 json.dumps(request)]
 

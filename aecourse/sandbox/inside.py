@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 
 from ..runtime import LESSON_IMPORTS, quiet_stderr
-from .policy import HOME, NOBODY, WORK, die_with_parent
+from .policy import COVERED, HOME, NOBODY, WORK, die_with_parent
 
 SOCKET = "server.sock"  # in the server's folder, once it is ready
 STAGE = "/run/aecourse-stage"  # where a kernel's folders wait while the server's are covered
@@ -37,9 +37,10 @@ PRELOAD = (*LESSON_IMPORTS, "IPython.core.interactiveshell", "ipykernel.kernelap
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
 NAMESPACES = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS  # a kernel's
-MS_NOSUID, MS_NODEV, MS_NOEXEC = 2, 4, 8
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
 MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 4096, 8192, 16384, 1 << 18
 MNT_DETACH = 2
+COVERED_PATHS = {Path(top) for top in COVERED}
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -58,6 +59,15 @@ def _mount(source, target, fstype=None, flags=0, data=None) -> None:
            f"mount {target}")
 
 
+def _stage(like: str, target: str) -> None:
+    """A mount point at ``target`` for what is at ``like``: a folder, or a file."""
+    if os.path.isdir(like):
+        os.makedirs(target, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        open(target, "a").close()
+
+
 def _enter(request: dict, server_folder: str) -> None:
     """In a kernel's process (pid 1 of its own pid namespace): its own view of the files,
     its limits, and no privilege left."""
@@ -66,18 +76,26 @@ def _enter(request: dict, server_folder: str) -> None:
     size = f"size={int(request['scratch'])}"
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     _mount("tmpfs", STAGE, "tmpfs", tmpfs, "size=64k,mode=0700")
-    for name in ("work", "ipc"):
-        os.mkdir(f"{STAGE}/{name}")
-        _mount(request[name], f"{STAGE}/{name}", None, MS_BIND | MS_REC)
+    keep = {f"keep{i}": path for i, path in enumerate(request.get("keep", []))}
+    for name, source in [("work", request["work"]), ("ipc", request["ipc"]), *keep.items()]:
+        _stage(source, f"{STAGE}/{name}")
+        _mount(source, f"{STAGE}/{name}", None, MS_BIND | MS_REC)
     _mount("tmpfs", server_folder, "tmpfs", tmpfs, "size=64k,mode=0755")  # the others' folders
-    for top in ("/tmp", "/home", "/dev/shm"):
+    for top in COVERED:
         _mount("tmpfs", top, "tmpfs", tmpfs, f"{size},mode=1777")
+    for name, target in keep.items():  # the interpreter, where it lives under a covered top
+        _stage(f"{STAGE}/{name}", target)
+        _mount(f"{STAGE}/{name}", target, None, MS_MOVE)
+        _mount(None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+        for path in Path(target).parents:
+            if path not in COVERED_PATHS and path != Path("/"):
+                os.chmod(path, 0o755)
     os.makedirs(WORK)
     os.chmod(HOME, 0o1777)
     ipc = request["ipc"]
     os.makedirs(ipc)
     for path in Path(ipc).parents:  # the kernel's user walks down to its sockets
-        if path != Path("/") and path not in (Path("/tmp"), Path("/home")):
+        if path != Path("/") and path not in COVERED_PATHS:
             os.chmod(path, 0o755)
     _mount(f"{STAGE}/work", WORK, None, MS_MOVE)
     _mount(f"{STAGE}/ipc", ipc, None, MS_MOVE)

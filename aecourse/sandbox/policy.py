@@ -21,6 +21,7 @@ import tempfile
 from pathlib import Path
 
 from ..config import env as names
+from ..config import layout
 from ..config.limits import Limits
 from ..config.text import first_line
 
@@ -120,8 +121,53 @@ def _package_root() -> Path:
 
 
 def _data_dirs() -> list[Path]:
-    data = os.environ.get(names.DATA)
-    return [Path(data).resolve()] if data and Path(data).is_dir() else []
+    """The folder of the full Fashion-MNIST the lessons would read here, if there is one."""
+    from ..datasets.fashion_mnist import data_folder
+
+    found = data_folder()
+    return [found.resolve()] if found is not None else []
+
+
+def _never_shown(path: Path) -> bool:
+    """Whether ``path`` must stay hidden however the interpreter got it on its path: a course
+    folder (instructor notebooks, a gradebook), or a folder holding the home or the working
+    folder of the grader (everything of the instructor's)."""
+    if (path / layout.SOLUTIONS).is_dir() or (path / layout.GRADEBOOK).exists():
+        return True
+    guarded = {Path("/"), Path.home().resolve(), Path.cwd().resolve(), Path("/tmp"),
+               Path("/home")}
+    return any(g == path or g.is_relative_to(path) for g in guarded)
+
+
+def _extra_paths() -> list[Path]:
+    """The grader's import path outside its interpreter's own folders (a ``PYTHONPATH``
+    entry, a user site, a folder a ``.pth`` file adds), which a kernel needs too."""
+    prefixes = [Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()]
+    found = []
+    for entry in sys.path:
+        if not entry or not os.path.isabs(entry) or not os.path.exists(entry):
+            continue
+        path = Path(entry).resolve()
+        if any(path.is_relative_to(p) for p in prefixes) or _never_shown(path):
+            continue
+        found.append(path)
+    return list(dict.fromkeys(found))
+
+
+def readable() -> list[Path]:
+    """What a kernel may read besides the system, wherever it lives on this machine: the
+    interpreter (its prefixes and its import path), the ``aecourse`` package and the data the
+    lessons read. The shortest list: nothing inside another entry."""
+    found = [Path(sys.base_prefix), Path(sys.prefix), _package_root() / "aecourse",
+             *_extra_paths(), *_data_dirs()]
+    kept: list[Path] = []
+    for path in sorted({p.resolve() for p in found}, key=lambda p: len(p.parts)):
+        if not any(path.is_relative_to(k) for k in kept):
+            kept.append(path)
+    return kept
+
+
+COVERED = ("/tmp", "/home", "/dev/shm")  # private and empty in a kernel, but for readable()
 
 
 def passed_env() -> dict[str, str]:
@@ -141,7 +187,7 @@ def kernel_env(work: str, sandboxed: bool, passed: dict[str, str]) -> dict[str, 
         "MPLBACKEND": "Agg",
         names.OFFLINE: "1",
         "PYTHONNOUSERSITE": "1",
-        "PYTHONPATH": str(_package_root()),
+        "PYTHONPATH": os.pathsep.join(map(str, [_package_root(), *_extra_paths()])),
     })
     env.setdefault("LANG", "C.UTF-8")
     if _data_dirs():
@@ -177,22 +223,20 @@ def bwrap_args(work: Path | None, ipc: Path, limits: Limits, env: dict[str, str]
             args += ["--symlink", os.readlink(path), str(path)]
         elif path.is_dir():
             args += ["--ro-bind", str(path), str(path)]
-    for top in ("/tmp", "/home", "/dev/shm"):
+    for top in COVERED:
         args += ["--perms", "1777", "--size", str(limits.scratch), "--tmpfs", top]
-    readable = [Path(sys.base_prefix), Path(sys.prefix), _package_root() / "aecourse",
-                *_data_dirs()]
-    readable = list(dict.fromkeys(p.resolve() for p in readable))
+    shown = readable()
     # bubblewrap makes missing folders on the way to a mount point private to root; the
     # kernel's user must be able to walk through them.
     parents = {Path("/etc"), Path(HOME)}
-    for path in [*readable, ipc]:
+    for path in [*shown, ipc]:
         parents.update(p for p in path.parents
                        if p not in (Path("/"), Path("/tmp"), Path("/home")))
     for path in sorted(parents, key=lambda p: len(p.parts)):
         args += ["--perms", "1777" if path == Path(HOME) else "0755", "--dir", str(path)]
     for name in ETC:
         args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
-    for path in readable:
+    for path in shown:
         args += ["--ro-bind", str(path), str(path)]
     args += ["--bind", str(ipc), str(ipc)]
     if work is not None:
