@@ -15,6 +15,13 @@ from .config.layout import FEEDBACK, GRADED, Course
 from .config.limits import Limits, parse_size
 from .config.text import first_line
 
+# What `aecourse grade` exits with (the README's "Exit status" says the same).
+GRADED_ALL = 0  # every notebook graded, or failed by the student's own doing
+BAD_INPUT = 2  # a one-line error: nothing graded
+GRADER_ERRORS = 3  # some notebooks ended grader-error: fix the grader, run again to regrade
+STOPPED = 4  # the canary failed, or the grader failed alike for several students: stopped
+INTERRUPTED = 130  # Ctrl-C or SIGTERM: what was graded is kept
+
 
 def _default(function, name: str):
     """The default of ``function``'s parameter ``name``: the one place it is defined."""
@@ -112,8 +119,9 @@ def cmd_variants(args) -> int:
 
 def cmd_grade(args) -> int:
     """Autograde a class: sandboxed, in parallel, resumable; gradebook, scores and feedback."""
-    from .grader.batch import grade_class
+    from .grader.batch import CanaryFailed, GraderBroken, grade_class
     from .grader.gradebook import display_url
+    from .grader.results import Status
 
     limits = Limits(wall=args.timeout, cell=args.cell_timeout, memory=parse_size(args.memory))
 
@@ -127,19 +135,34 @@ def cmd_grade(args) -> int:
             db_url=args.db, assignment=args.assignment, students=args.student,
             workers=args.workers, scheduler=args.scheduler, limits=limits,
             sandboxed=not args.no_sandbox, force=args.force, roster=_path(args.roster),
-            say=lambda text: print(text, flush=True))
+            canary=not args.no_canary, say=lambda text: print(text, flush=True))
     except KeyboardInterrupt:
         print("aecourse grade: interrupted; every submission graded so far is saved: run the "
               "same command again to grade the rest", file=sys.stderr)
-        return 130
+        return INTERRUPTED
+    except (CanaryFailed, GraderBroken) as err:
+        print(f"aecourse grade: {first_line(err, None)}", file=sys.stderr)
+        return STOPPED
     finally:
         signal.signal(signal.SIGTERM, previous)
     print(f"Scores: {summary.scores}; feedback: {summary.scores.parent / FEEDBACK}; "
           f"gradebook: {display_url(summary.db_url)}")
+    if summary.canary_seconds:
+        print(f"Canary: each assignment's solution earned full marks first "
+              f"({summary.canary_seconds:.1f} s).")
+    counts = summary.statuses
+    print("Notebooks: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    if summary.by_hand:
+        print(f"{summary.by_hand} answer(s) wait for grading by hand (nbgrader's formgrader).")
     if summary.problems:
         print(f"{len(summary.problems)} notebook(s) not graded normally; see the status "
               "column of the scores.")
-    return 0
+    if counts[Status.GRADER_ERROR]:
+        print(f"aecourse grade: {counts[Status.GRADER_ERROR]} notebook(s) ended grader-error: "
+              "the grader failed, not the student; fix it (see `aecourse doctor`) and run the "
+              "same command again to regrade them", file=sys.stderr)
+        return GRADER_ERRORS
+    return GRADED_ALL
 
 
 def cmd_export(args) -> int:
@@ -268,6 +291,9 @@ def parser() -> argparse.ArgumentParser:
                         "your user can")
     p.add_argument("--roster", help="class list CSV (id, name, email) mapping the ids in LMS "
                                     "file names (default: course.toml's course.roster)")
+    p.add_argument("--no-canary", action="store_true",
+                   help="do not grade each assignment's solution before the class (it proves "
+                        "the grader works here: one notebook per assignment)")
     p.set_defaults(func=cmd_grade)
 
     p = sub.add_parser("report", help="pass rate per test cell, statuses, slowest "
@@ -317,7 +343,7 @@ def main(argv=None) -> int:
         return args.func(args)
     except _expected_errors() as err:  # the user's to fix: one line, no traceback
         print(f"aecourse {args.command}: {first_line(err, None)}", file=sys.stderr)
-        return 2
+        return BAD_INPUT
 
 
 if __name__ == "__main__":

@@ -456,20 +456,23 @@ def alive(process: psutil.Process) -> bool:
         return False
 
 
-def _grade_in_background(course, submitted, out, db):
+def _grade_in_background(course, submitted, out, db, isolation):
     cmd = [sys.executable, "-m", "aecourse.cli", "grade", str(submitted), "--course",
            str(course), "--output", str(out), "--db", f"sqlite:///{db}", "--workers", "1",
-           *LIMITS, *SANDBOX_ARGS]
+           *LIMITS, *isolation]
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGKILL], ids=["sigint", "sigkill"])
-def test_an_interrupted_batch_resumes(course, tmp_path, how):
+@pytest.mark.parametrize("how,isolation", [
+    (signal.SIGINT, SANDBOX_ARGS), (signal.SIGINT, ["--no-sandbox"]),
+    (signal.SIGTERM, SANDBOX_ARGS), (signal.SIGKILL, SANDBOX_ARGS)],
+    ids=["sigint", "sigint-no-sandbox", "sigterm", "sigkill"])
+def test_an_interrupted_batch_resumes(course, tmp_path, how, isolation):
     submitted, out, db = tmp_path / "submitted", tmp_path / "out", tmp_path / "gb.db"
     students = {f"s{i}": solved(course, "    return x * x" if i % 2 else "    return -1")
                 for i in range(6)}
     write_tree(submitted, {s: {"toy.ipynb": nb_bytes(nb)} for s, nb in students.items()})
-    proc = _grade_in_background(course, submitted, out, db)
+    proc = _grade_in_background(course, submitted, out, db, isolation)
     deadline = time.monotonic() + 300
     while len(records_of(out) if (out / "records").is_dir() else {}) < 2:
         assert proc.poll() is None, proc.stdout.read()
@@ -477,14 +480,16 @@ def test_an_interrupted_batch_resumes(course, tmp_path, how):
         time.sleep(0.2)
     family = psutil.Process(proc.pid).children(recursive=True)  # workers, sandboxes, kernels
     proc.send_signal(how)
-    proc.wait(timeout=60)
+    proc.wait(timeout=20)  # within seconds, whatever the workers were doing
+    if how != signal.SIGKILL:
+        assert proc.returncode == 130, proc.stdout.read()
     kept = records_of(out)
     assert 2 <= len(kept) < 6, "interrupted in the middle"
     time.sleep(3)
     left = [p.cmdline() for p in family if alive(p)]
     assert not left, f"processes of the interrupted run survived: {left}"
     assert main(["grade", str(submitted), "--course", str(course), "--output", str(out),
-                 "--db", f"sqlite:///{db}", *LIMITS, *SANDBOX_ARGS]) == 0
+                 "--db", f"sqlite:///{db}", *LIMITS, *isolation]) == 0
     scores = read_scores(out / "scores.csv")
     assert {s: r["score"] for s, r in scores.items()} == {
         s: "3" if int(s[1:]) % 2 else "0" for s in students}
@@ -668,3 +673,42 @@ def test_kernels_start_one_by_one_in_bubblewrap_without_the_fork_server(course, 
     assert (scores["right"]["score"], scores["blank"]["score"]) == ("3", "0")
     assert set(Path(tempfile.gettempdir()).glob("aecourse-forks-*")) == servers, \
         "a fork server was started"
+
+
+def test_a_broken_grader_stops_at_the_canary_before_any_student(course, tmp_path, capsys):
+    """A kernel that cannot start (here: too little memory to start at all) would zero every
+    student; the canary grades the solution first and stops the run, exit 4, one line."""
+    submitted, out = tmp_path / "submitted", tmp_path / "out"
+    write_tree(submitted, {f"s{i}": {"toy.ipynb": nb_bytes(solved(course))} for i in range(3)})
+    code = main(["grade", str(submitted), "--course", str(course), "--output", str(out),
+                 "--db", f"sqlite:///{tmp_path / 'gb.db'}", "--timeout", "60",
+                 "--memory", "40M", *SANDBOX_ARGS])
+    err = [line for line in capsys.readouterr().err.splitlines()
+           if line.strip() and not re.search(r"\d+/\d+ \[", line)]  # the progress bar aside
+    assert code == 4, err
+    assert len(err) == 1 and "the canary failed: toy/toy" in err[0], err
+    assert "grader-error" in err[0] and "did not start" in err[0], err
+    assert records_of(out) == {}, "a student was graded after the canary failed"
+
+
+def test_grader_errors_are_not_the_students_and_stop_a_batch(course, tmp_path, capsys):
+    submitted, out = tmp_path / "submitted", tmp_path / "out"
+    args = ["--course", str(course), "--output", str(out), "--db",
+            f"sqlite:///{tmp_path / 'gb.db'}", "--timeout", "60", "--no-canary", *SANDBOX_ARGS]
+    write_tree(submitted, {f"s{i}": {"toy.ipynb": nb_bytes(solved(course))} for i in range(2)})
+    assert main(["grade", str(submitted), "--memory", "40M", *args]) == 3
+    said = capsys.readouterr()
+    assert "2 grader-error" in said.out and "ended grader-error" in said.err, said
+    got = records_of(out)
+    assert {r["notebooks"][0]["status"] for r in got.values()} == {"grader-error"}
+    assert all("did not start" in r["notebooks"][0]["detail"] for r in got.values())
+    # more students failing alike: the run stops after three instead of zeroing the class
+    write_tree(submitted, {f"s{i}": {"toy.ipynb": nb_bytes(solved(course))}
+                           for i in range(2, 6)})
+    assert main(["grade", str(submitted), "--memory", "40M", "--workers", "1", *args]) == 4
+    assert "failed the same way for 3 students" in capsys.readouterr().err
+    assert len(records_of(out)) < 6
+    # fixed, the same command regrades the grader's failures and grades the rest
+    assert main(["grade", str(submitted), *args]) == 0
+    assert {k[0]: r["notebooks"][0]["score"] for k, r in records_of(out).items()} == {
+        f"s{i}": 3.0 for i in range(6)}

@@ -262,8 +262,10 @@ def autograde(api, assignment: str, submission: Path, student: str = STUDENT):
                 results.append(NotebookResult(nb.name, 0.0, nb.max_score, status, detail=detail))
                 continue
             messages = _messages(root / "autograded" / student / assignment / f"{nb.name}.ipynb")
-            cells = [
-                CellResult(g.name, float(g.score), float(g.max_score), messages.get(g.name, ""))
+            cells = [  # nbgrader decides which cells wait for a grade by hand
+                CellResult(g.name, float(g.score or 0), float(g.max_score),
+                           "" if g.needs_manual_grade else messages.get(g.name, ""),
+                           manual=bool(g.needs_manual_grade))
                 for g in sorted(graded.grades, key=lambda g: g.name)
                 if g.max_score
             ]

@@ -4,6 +4,8 @@ each record the moment it is graded, and resume where an interrupted run stopped
 from __future__ import annotations
 
 import contextlib
+import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,12 +15,23 @@ from ..config.limits import Limits
 from ..sandbox import forkserver, policy
 from . import dispatch, gradebook, records
 from .feedback import with_notice
-from .job import PreparedCourses, collect
-from .results import SubmissionRecord
+from .job import PreparedCourses, canary, canary_problem, collect
+from .results import Status, SubmissionRecord
 
 NO_SANDBOX_WARNING = ("warning: --no-sandbox: student code runs without isolation and can read "
                       "and change anything your user can (solutions, gradebook, other "
                       "students' files)")
+SAME_ERRORS_TO_STOP = 3  # students whose grading failed the same way in the grader
+
+
+class CanaryFailed(RuntimeError):
+    """An assignment's own solution does not earn full marks in this grader: nothing of the
+    class was graded."""
+
+
+class GraderBroken(RuntimeError):
+    """Several students' grading failed the same way in the grader: the run stopped, what was
+    graded is kept."""
 
 
 @dataclass
@@ -30,6 +43,17 @@ class Summary:
     scores: Path
     db_url: str
     notes: list[str] = field(default_factory=list)  # files skipped, ids not on the roster
+    canary_seconds: float = 0.0  # grading each assignment's solution before the class
+
+    @property
+    def statuses(self) -> Counter:
+        """How many notebooks (graded now or before) ended in each status."""
+        return Counter(n.status for r in [*self.graded, *self.skipped] for n in r.notebooks)
+
+    @property
+    def by_hand(self) -> int:
+        """Answers left for the instructor to grade by hand."""
+        return sum(len(n.by_hand) for r in [*self.graded, *self.skipped] for n in r.notebooks)
 
     @property
     def problems(self) -> list[str]:
@@ -44,7 +68,7 @@ def grade_class(submissions: Path, course: Path = Path("."), out: Path = Path(GR
                 workers: int = 1, scheduler: str | None = None, limits: Limits | None = None,
                 sandboxed: bool = True, force: bool = False, progress: bool = True,
                 term: terms.Term | None = None, roster: Path | None = None,
-                say=print) -> Summary:
+                canary: bool = True, say=print) -> Summary:
     """Grade ``submissions`` (see :func:`aecourse.grader.intake.find_submissions`) against the
     course at ``course``; write the gradebook (``db_url``, default ``course/gradebook.db``),
     the record files, feedback and ``scores.csv`` under ``out``.
@@ -54,17 +78,21 @@ def grade_class(submissions: Path, course: Path = Path("."), out: Path = Path(GR
 
     Submissions already graded with the same bytes and course version are skipped unless
     ``force``. Raises :class:`aecourse.sandbox.policy.SandboxUnavailable` when ``sandboxed`` and
-    bubblewrap cannot run, before anything is graded.
+    bubblewrap cannot run, before anything is graded. With ``canary``, each assignment's
+    solution is graded first, the same way: :class:`CanaryFailed` when one does not earn full
+    marks (no student graded). :class:`GraderBroken` when :data:`SAME_ERRORS_TO_STOP`
+    students' grading failed the same way in the grader (what was graded is kept).
     """
     # Sandboxed kernels fork from a server that imports TensorFlow: started first, it loads
     # while this process loads nbgrader (seconds), and serves the workers too.
     with (forkserver.shared() if sandboxed and not scheduler else contextlib.nullcontext()):
         return _grade_class(submissions, course, out, db_url, assignment, students, workers,
-                            scheduler, limits, sandboxed, force, progress, term, roster, say)
+                            scheduler, limits, sandboxed, force, progress, term, roster,
+                            canary, say)
 
 
 def _grade_class(submissions, course, out, db_url, assignment, students, workers, scheduler,
-                 limits, sandboxed, force, progress, term, roster, say) -> Summary:
+                 limits, sandboxed, force, progress, term, roster, use_canary, say) -> Summary:
     course, out, limits = Path(course).resolve(), Path(out).resolve(), limits or Limits()
     db_url = gradebook.normalize_url(db_url or Course(course).gradebook_url)
     term = term if term is not None else terms.load(course)
@@ -116,6 +144,8 @@ def _grade_class(submissions, course, out, db_url, assignment, students, workers
         + (f"; {len(skipped)} already graded with the same files: skipped (--force regrades)"
            if skipped else ""))
 
+    failed_alike: dict[str, set[str]] = {}
+
     def keep(record):
         notice = term.late_notice(record.student, record.assignment, record.timestamp)
         record.feedback = {name: with_notice(page, notice)
@@ -123,12 +153,36 @@ def _grade_class(submissions, course, out, db_url, assignment, students, workers
         register(record.assignment)
         gradebook.store(db_url, record, term)
         store.append(record)
+        for nb in record.notebooks:
+            if nb.status == Status.GRADER_ERROR:
+                alike = failed_alike.setdefault(nb.detail, set())
+                alike.add(record.student)
+                if len(alike) >= SAME_ERRORS_TO_STOP:
+                    raise GraderBroken(
+                        f"stopped: the grader failed the same way for {len(alike)} students "
+                        f"({nb.detail}); what was graded is kept, and running the same "
+                        "command again regrades the failed ones")
+
+    canaries = [canary(name, next(j.course_version for j in todo if j.assignment == name))
+                for name in sorted({j.assignment for j in todo})] if use_canary else []
+    for job in canaries:
+        job.limits, job.sandbox = limits, "bwrap" if sandboxed else "limits"
+    proven, started = [], time.perf_counter()
+
+    def check(record):
+        proven.append(time.perf_counter() - started)
+        problem = canary_problem(record)
+        if problem:
+            raise CanaryFailed(f"the canary failed: {problem}; no student was graded (the "
+                               "grader or this machine is broken: see `aecourse doctor`)")
 
     try:
         graded = dispatch.grade_all(todo, workers=workers, scheduler=scheduler,
                                     on_record=keep, progress=progress,
-                                    prepare=PreparedCourses(course).fill)
+                                    prepare=PreparedCourses(course).fill,
+                                    first=canaries, on_first=check)
         graded = [record for record in graded if record is not None]
     finally:  # an interrupted run leaves a CSV of what it kept, too
         scores = store.write_scores(store.load().values())
-    return Summary(graded, skipped, scores, db_url, notes)
+    return Summary(graded, skipped, scores, db_url, notes,
+                   canary_seconds=round(max(proven, default=0.0), 2))

@@ -21,14 +21,17 @@ STOP_SECONDS = 10  # how long a worker that is told to stop may take before it i
 
 
 def grade_all(jobs: list[Job], workers: int = 1, scheduler: str | None = None,
-              on_record=None, progress: bool = True, prepare=None) -> list[SubmissionRecord]:
+              on_record=None, progress: bool = True, prepare=None, first=(),
+              on_first=None) -> list[SubmissionRecord]:
     """Grade ``jobs`` on ``workers`` worker processes, or on the dask.distributed cluster at
     ``scheduler``; call ``on_record(record)`` for each as soon as it is graded. Returns the
     records in job order (None for those never graded). ``prepare(job)`` (e.g.
     :meth:`aecourse.grader.job.PreparedCourses.fill`) is called on each job just before it
     is handed to a worker, so that the workers start grading while later assignments are
-    prepared. An exception from ``on_record`` or ``prepare``, or Ctrl-C, stops the workers
-    and is raised: what ``on_record`` has stored is kept."""
+    prepared. The jobs ``first`` are graded on the same workers before any of ``jobs`` is
+    handed out, each record given to ``on_first`` (the canary). An exception from a callback
+    or ``prepare``, or Ctrl-C, stops the workers and is raised: what ``on_record`` has
+    stored is kept."""
     from tqdm.auto import tqdm
 
     records: list[SubmissionRecord | None] = [None] * len(jobs)
@@ -41,11 +44,18 @@ def grade_all(jobs: list[Job], workers: int = 1, scheduler: str | None = None,
             on_record(record)
         bar.update()
 
+    def done_first(index, record):
+        if on_first is not None:
+            on_first(record)
+
+    phases = [(list(first), done_first), (list(jobs), done)]
+    phases = [(some, callback) for some, callback in phases if some]
     try:
         if scheduler:
-            _grade_on_cluster([prepare(job) for job in jobs], scheduler, done)
-        elif jobs:
-            _grade_locally(jobs, workers, done, prepare)
+            for some, callback in phases:
+                _grade_on_cluster([prepare(job) for job in some], scheduler, callback)
+        elif phases:
+            _grade_locally(phases, workers, prepare)
     finally:
         bar.close()
     return records
@@ -128,50 +138,61 @@ class _Worker:
         self.conn.close()
 
 
-def _grade_locally(jobs, workers, done, prepare) -> None:
+def _grade_locally(phases, workers, prepare) -> None:
+    """Grade each phase's jobs (a list of (jobs, done)) in turn on the same workers."""
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")
-    mode = jobs[0].sandbox
-    pool = [_Worker(context, mode) for _ in range(max(1, min(workers, len(jobs))))]
-    todo, unprepared, finished = list(range(len(jobs))), None, False
+    mode = phases[0][0][0].sandbox
+    wanted = max(len(jobs) for jobs, _ in phases)
+    pool = [_Worker(context, mode) for _ in range(max(1, min(workers, wanted)))]
+    unprepared, finished = None, False
     try:
-        while True:
-            for i, worker in enumerate(pool):
-                while worker.index is None and todo:
-                    index = todo.pop(0)
-                    try:
-                        job = prepare(jobs[index])
-                    except Exception as err:  # the instructor's notebooks: said at the end
-                        unprepared = unprepared or err
-                        continue
-                    if not worker.give(index, job):  # it died idle: a new one takes the job
-                        worker.stop(now=True)
-                        pool[i] = worker = _Worker(context, mode)
-                        todo.insert(0, index)
-            busy = [w for w in pool if w.index is not None]
-            if not busy:
-                break
-            ready = wait([w.conn for w in busy] + [w.process.sentinel for w in busy])
-            for i, worker in enumerate(pool):
-                if worker.index is None or not (worker.conn in ready
-                                                or worker.process.sentinel in ready):
-                    continue
-                index = worker.index
-                record = worker.take()
-                if record is None:  # the worker died with the job (killed, out of memory)
-                    code = worker.process.exitcode
-                    record = crashed(jobs[index], RuntimeError(
-                        f"the grading worker died (exit code {code})"))
-                    worker.stop(now=True)
-                    pool[i] = _Worker(context, mode)
-                done(index, record)
+        for jobs, done in phases:
+            unprepared = _phase(pool, context, mode, jobs, done, prepare) or unprepared
         finished = True
     finally:
         for worker in pool:
             worker.stop(now=not finished)
     if unprepared is not None:
         raise unprepared
+
+
+def _phase(pool, context, mode, jobs, done, prepare):
+    """Grade ``jobs`` on the workers of ``pool`` (replacing any that dies); return the first
+    error of ``prepare``, to be raised once every other record is kept."""
+    todo, unprepared = list(range(len(jobs))), None
+    while True:
+        for i, worker in enumerate(pool):
+            while worker.index is None and todo:
+                index = todo.pop(0)
+                try:
+                    job = prepare(jobs[index])
+                except Exception as err:  # the instructor's notebooks: said at the end
+                    unprepared = unprepared or err
+                    continue
+                if not worker.give(index, job):  # it died idle: a new one takes the job
+                    worker.stop(now=True)
+                    pool[i] = worker = _Worker(context, mode)
+                    todo.insert(0, index)
+        busy = [w for w in pool if w.index is not None]
+        if not busy:
+            break
+        ready = wait([w.conn for w in busy] + [w.process.sentinel for w in busy])
+        for i, worker in enumerate(pool):
+            if worker.index is None or not (worker.conn in ready
+                                            or worker.process.sentinel in ready):
+                continue
+            index = worker.index
+            record = worker.take()
+            if record is None:  # the worker died with the job (killed, out of memory)
+                code = worker.process.exitcode
+                record = crashed(jobs[index], RuntimeError(
+                    f"the grading worker died (exit code {code})"))
+                worker.stop(now=True)
+                pool[i] = _Worker(context, mode)
+            done(index, record)
+    return unprepared
 
 
 def _grade_on_cluster(jobs, scheduler, done) -> None:

@@ -65,6 +65,28 @@ def collect(submissions: Path, assignment: str | None, course: Path, students=No
     return jobs
 
 
+CANARY = "canary"  # who submits an assignment's own solution, graded before the class
+
+
+def canary(assignment: str, version: str) -> Job:
+    """A job that grades ``assignment``'s solution as a student would submit it (made when
+    :meth:`PreparedCourses.fill` prepares it): the proof that the grader works here."""
+    return Job(Submission(CANARY, assignment, {}), version)
+
+
+def canary_problem(record: SubmissionRecord) -> str:
+    """Why the canary's ``record`` shows a broken grader (one line), or ""."""
+    for nb in record.notebooks:
+        where = f"{record.assignment}/{nb.notebook}"
+        if nb.status != Status.GRADED:
+            return f"{where}: the solution ended {nb.status}: {nb.detail}"
+        lost = [c for c in nb.cells if c.lost]
+        if lost:
+            return (f"{where}: the solution scores {nb.score:g}/{nb.max_score:g}, first lost "
+                    f"in {lost[0].grade_id}: {lost[0].message or 'no message'}")
+    return "" if record.notebooks else f"{record.assignment}: the solution has no notebook"
+
+
 class PreparedCourses:
     """The prepared courses of the assignments of the course at ``root``, each made once,
     when its first job is about to be graded."""
@@ -73,13 +95,24 @@ class PreparedCourses:
         self.course, self._made = Course(Path(root)), {}
 
     def fill(self, job: Job) -> Job:
-        """``job`` with its prepared course."""
+        """``job`` with its prepared course (a canary's, with the solution as submitted)."""
         if not job.course:
             if job.assignment not in self._made:
                 self._made[job.assignment] = prepare(self.course.source(job.assignment),
                                                      job.assignment)
             job.course = self._made[job.assignment]
+        if job.student == CANARY and not job.submission.files:
+            job.submission.files = _solved(job.course, job.assignment)
         return job
+
+
+def _solved(course: dict[str, bytes], assignment: str) -> dict[str, bytes]:
+    """The notebooks a perfect student submits, from a prepared course's files."""
+    with tempfile.TemporaryDirectory(prefix="aecourse-canary-") as tmp:
+        root = Path(tmp)
+        _write(root, course)
+        return read_tree(autograde.solve(root / "source" / assignment,
+                                         root / "release" / assignment, root / "solved"))
 
 
 def prepare(source: Path, assignment: str) -> dict[str, bytes]:
@@ -173,14 +206,18 @@ def grade_job(job: Job) -> SubmissionRecord:
         lap("autograde_s")
         record.timings["kernel_wait_s"] = round(sum(w for w, _ in kernels.waits), 3)
         record.timings["kernels_from_pool"] = sum(1 for _, pooled in kernels.waits if pooled)
+        last_words = first_line(kernels.logs[-1], 200, last=True) if kernels.logs else ""
         for result in results:
             if kernels.expired and not result.status.graded:
                 result.status = Status.TIMEOUT
                 result.detail = f"took longer than {job.limits.wall:g} s in all"
-            elif result.status == Status.KERNEL_DIED and kernels.logs:
-                last = first_line(kernels.logs[-1], 200, last=True)
-                if last:
-                    result.detail += f" (the kernel's last words: {last})"
+            elif kernels.failed_starts and not result.status.graded:
+                # no cell of the student's ran: the grader or this machine failed
+                result.status = Status.GRADER_ERROR
+                result.detail = (f"a grading kernel did not start: "
+                                 f"{last_words or kernels.failed_starts[0]}")
+            elif result.status == Status.KERNEL_DIED and last_words:
+                result.detail += f" (the kernel's last words: {last_words})"
         hidden = _hidden_lines(root / "course", job.assignment)
         for result in results:
             for cell in result.cells:

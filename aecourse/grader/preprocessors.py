@@ -12,6 +12,7 @@ from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Bool, Instance, Integer, List, Unicode, default
 
 from ..config.limits import Limits
+from ..config.text import first_line
 from ..sandbox.kernels import POOL, GradingKernelManager, JobKernels
 
 NOTE = "\n... output truncated by the grader ..."
@@ -113,18 +114,30 @@ class GradingExecute(Execute):
         self._output_bytes = 0
         self._dropped = set()
 
+    def _failed_to_start(self, err: BaseException) -> None:
+        if self.owner is not None:
+            self.owner.failed_starts.append(first_line(err) or type(err).__name__)
+
     async def async_start_new_kernel(self, **kwargs):
         self._asked, self._pooled = time.perf_counter(), False
-        if self.use_pool and self.km.mode != "trusted":
-            hist = [f"--HistoryManager.hist_file={self.ipython_hist_file}"]
-            # the manager nbclient made never starts a kernel: it has nothing to clean up
-            self.km, self._pooled = await POOL.take(self.km, [*self.extra_arguments, *hist],
-                                                    self.warm_up)
-            return
-        await super().async_start_new_kernel(**kwargs)
+        try:
+            if self.use_pool and self.km.mode != "trusted":
+                hist = [f"--HistoryManager.hist_file={self.ipython_hist_file}"]
+                # the manager nbclient made never starts a kernel: nothing to clean up
+                self.km, self._pooled = await POOL.take(
+                    self.km, [*self.extra_arguments, *hist], self.warm_up)
+                return
+            await super().async_start_new_kernel(**kwargs)
+        except Exception as err:
+            self._failed_to_start(err)
+            raise
 
     async def async_start_new_kernel_client(self):
-        client = await super().async_start_new_kernel_client()
+        try:
+            client = await super().async_start_new_kernel_client()
+        except Exception as err:  # the kernel died or hung before running any cell
+            self._failed_to_start(err)
+            raise
         # how long the notebook waited for a kernel ready to run it (TensorFlow imported
         # already when it was started ahead)
         if self.owner is not None:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..config.layout import FEEDBACK, RECORDS
 from .feedback import with_notice
-from .results import SubmissionRecord
+from .results import Status, SubmissionRecord
 
 CSV_FIELDS = ("student", "assignment", "notebook", "score", "max", "status", "detail",
               "timestamp")
@@ -100,6 +100,8 @@ def write_csv(path: Path, fields, rows) -> Path:
 
 
 def up_to_date(record: SubmissionRecord | None, submission_hash: str, version: str) -> bool:
-    """Whether ``record`` graded these very bytes against this course version."""
+    """Whether ``record`` graded these very bytes against this course version, and the
+    grader did not fail on them (a grader error is graded again)."""
     return (record is not None and record.submission_hash == submission_hash
-            and record.course_version == version)
+            and record.course_version == version
+            and not any(n.status == Status.GRADER_ERROR for n in record.notebooks))

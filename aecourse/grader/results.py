@@ -31,12 +31,18 @@ class Status(str, Enum):
 
 @dataclass
 class CellResult:
-    """The outcome of one autograded test cell."""
+    """The outcome of one graded cell: a test cell, or an answer graded by hand."""
 
     grade_id: str
     score: float
     max_score: float
     message: str = ""  # the first line of the failure, when the cell lost points
+    manual: bool = False  # graded by hand: no automatic score (nbgrader's needs_manual_grade)
+
+    @property
+    def lost(self) -> bool:
+        """Whether an automatically graded cell lost points."""
+        return not self.manual and self.score < self.max_score
 
 
 @dataclass
@@ -55,6 +61,11 @@ class NotebookResult:
 
     def to_dict(self) -> dict:
         return {**asdict(self), "status": self.status.value}
+
+    @property
+    def by_hand(self) -> list[CellResult]:
+        """The cells left for the instructor to grade."""
+        return [c for c in self.cells if c.manual]
 
     @classmethod
     def from_dict(cls, data: dict) -> NotebookResult:

@@ -45,8 +45,9 @@ class JobKernels:
     Kills every kernel adopted when ``seconds`` of wall-clock time are up, and at the end of
     the job removes whatever its kernels left (a kernel that nbclient did not shut down, when
     its start or its client failed). Collects the last words each kernel's process wrote
-    (:attr:`logs`) and how long each notebook waited for a ready kernel (:attr:`waits`:
-    seconds, and whether it was started ahead).
+    (:attr:`logs`), how long each notebook waited for a ready kernel (:attr:`waits`:
+    seconds, and whether it was started ahead), and why a kernel never became ready
+    (:attr:`failed_starts`: before any student code ran, so the grader's failure).
     """
 
     def __init__(self, seconds: float):
@@ -54,6 +55,7 @@ class JobKernels:
         self.expired = False
         self.logs: list[str] = []
         self.waits: list[tuple[float, bool]] = []
+        self.failed_starts: list[str] = []
         self._managers: list = []
         self._lock = threading.Lock()
         self._timer = threading.Timer(seconds, self._expire)
