@@ -16,7 +16,7 @@ def verify(source: Path, assignment: str, tmp: Path, say=print) -> tuple[Path, l
     released notebooks nothing. Returns the released folder and what is wrong."""
     found = []
     api = autograde.prepare_course(tmp, source, assignment)
-    generated = tmp / "release" / assignment
+    generated = tmp / autograde.RELEASE / assignment
     say(f"{assignment}: grading the solution ...")
     solved = autograde.solve(source, generated, tmp / "solved")
     for result in autograde.autograde(api, assignment, solved, student="solution"):

@@ -113,13 +113,13 @@ def submissions(root: Path, assignment: str, submitted: Path) -> dict[str, Varia
 
     import nbformat
 
-    from ..grader.autograde import prepare_course, solve
+    from ..grader.autograde import RELEASE, prepare_course, solve
 
     source = Course(root).source(assignment)
     made: dict[str, Variant | None] = {SOLUTION: None, BLANK: None}
     with tempfile.TemporaryDirectory(prefix="aecourse-variants-") as tmp:
         prepare_course(Path(tmp), source, assignment)
-        release = Path(tmp) / "release" / assignment
+        release = Path(tmp) / RELEASE / assignment
         solved = solve(source, release, submitted / SOLUTION / assignment)
         shutil.copytree(release, submitted / BLANK / assignment)
         for path in sorted(release.glob("*.ipynb")):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SOLUTIONS = "solutions"
+NBGRADER_SOURCE = "source"  # nbgrader's own name for it, in any other nbgrader course
 LESSONS = "lessons"
 VARIANTS = "variants"
 GRADED = "graded"  # what grading writes: records, scores.csv, feedback, reports
@@ -32,7 +33,10 @@ class Course:
 
     @property
     def solutions(self) -> Path:
-        return Path(self.root) / SOLUTIONS
+        """The instructor's notebooks: ``solutions/``, or ``source/`` in a course laid out as
+        nbgrader's default is."""
+        ours, theirs = Path(self.root) / SOLUTIONS, Path(self.root) / NBGRADER_SOURCE
+        return theirs if not ours.is_dir() and theirs.is_dir() else ours
 
     @property
     def lessons(self) -> Path:

@@ -19,6 +19,8 @@ from ..config.text import first_line
 from .results import CellResult, NotebookResult, Status
 
 STUDENT = "student"
+# A private course: nbgrader's folders of an assignment, its source and its release.
+SOURCE, RELEASE = layout.NBGRADER_SOURCE, "release"
 MANIFEST = "aecourse"  # the released notebooks' metadata key for their list of test cells
 
 
@@ -55,8 +57,8 @@ def _config(root: Path, limits: Limits | None, db_url=None, kernel=None, owner=N
 
     c = Config()
     configure(c, root, limits)
-    c.CourseDirectory.source_directory = "source"
-    c.CourseDirectory.release_directory = "release"
+    c.CourseDirectory.source_directory = SOURCE
+    c.CourseDirectory.release_directory = RELEASE
     c.CourseDirectory.db_url = db_url or layout.sqlite_url(root / layout.GRADEBOOK)
     c.HTMLExporter.sanitize_html = True  # feedback: no script from a submission runs
     if kernel:
@@ -75,7 +77,7 @@ def _api(root: Path, limits=None, db_url=None, kernel=None, owner=None):
 
     quiet_nbgrader()
     config = _config(root, limits, db_url, kernel, owner)
-    folders = sorted((root / "source").glob("*"))
+    folders = sorted((root / SOURCE).glob("*"))
     config.GradingExecute.skip_cells = sorted({g for f in folders for g in skipped_cells(f)})
     config.GradingExecute.warm_up = next(filter(None, map(warm_up, folders)), "")
     return NbGraderAPI(config=config)
@@ -127,18 +129,30 @@ def prepare_course(root: Path, source: Path, assignment: str, limits=None, db_ur
     Returns the :class:`nbgrader.apps.NbGraderAPI` of the course.
     """
     root.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(source, root / "source" / assignment, dirs_exist_ok=True)
+    shutil.copytree(source, root / SOURCE / assignment, dirs_exist_ok=True)
     api = _api(root, limits, db_url)
     _check(api.generate_assignment(assignment), f"generate_assignment {assignment}")
-    stamp_tests(root / "release" / assignment)
+    stamp_tests(root / RELEASE / assignment)
     return api
+
+
+def is_test(cell) -> bool:
+    """Whether ``cell`` is an autograded test cell: graded, and not the student's answer."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return bool(meta.get("grade") and not meta.get("solution")
+                and cell.get("cell_type") == "code")
+
+
+def by_hand(cell) -> bool:
+    """Whether ``cell`` is graded by the instructor: a graded answer, or a task."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return bool((meta.get("grade") and meta.get("solution")) or meta.get("task"))
 
 
 def test_cells(nb) -> dict[str, float]:
     """grade_id -> points of the autograded test cells of ``nb`` (a notebook node)."""
     return {c.metadata.nbgrader["grade_id"]: float(c.metadata.nbgrader.get("points", 0))
-            for c in nb.cells
-            if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")}
+            for c in nb.cells if is_test(c)}
 
 
 def stamp_tests(release: Path) -> None:
@@ -169,9 +183,9 @@ def _messages(autograded: Path) -> dict[str, str]:
         return {}
     messages = {}
     for cell in nb.get("cells", []):
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("grade") and cell.get("cell_type") == "code":
-            messages[meta.get("grade_id", "")] = failure_message(cell.get("outputs", []))
+        if is_test(cell):
+            grade_id = cell["metadata"]["nbgrader"].get("grade_id", "")
+            messages[grade_id] = failure_message(cell.get("outputs", []))
     return messages
 
 
@@ -179,8 +193,7 @@ def changed_test_cells(released, submitted) -> tuple[list[str], list[str]]:
     """grade_ids of the released notebook's test cells that ``submitted`` edited or deleted."""
     from nbgrader.utils import compute_checksum
 
-    tests = {c.metadata.nbgrader["grade_id"]: c for c in released.cells
-             if c.metadata.get("nbgrader", {}).get("grade")}
+    tests = {c.metadata.nbgrader["grade_id"]: c for c in released.cells if is_test(c)}
     found = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in submitted.cells}
     deleted = sorted(set(tests) - set(found))
     edited = sorted(g for g in tests if g in found
@@ -238,7 +251,7 @@ def autograde(api, assignment: str, submission: Path, student: str = STUDENT):
     target = root / "submitted" / student / assignment
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(submission, target, symlinks=True)
-    notes = _sanitize(target, root / "release" / assignment)
+    notes = _sanitize(target, root / RELEASE / assignment)
     if any(target.glob("*.ipynb")):
         outcome = api.autograde(assignment, student)
     else:  # nbgrader fails on a submission without notebooks; say what was wrong instead

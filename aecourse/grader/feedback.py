@@ -18,6 +18,7 @@ from ..config.text import first_line
 HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS[ \t]*$(.*?)^[ \t]*### END HIDDEN TESTS",
                     re.M | re.S)
 REMOVED = "[line removed from feedback: it quotes a hidden test]"
+BY_HAND = "To be graded by hand: your instructor will grade this answer."
 SAFE_MIME = ("text/plain", "image/png", "image/jpeg")
 MIN_LINE = 8  # shorter hidden-test lines (``pass``, ``)``) say nothing
 NOTICE = re.compile(r'<p class="late-penalty" id="aecourse-late"[^>]*>.*?</p>\n?', re.S)
@@ -71,17 +72,22 @@ def _safe_output(output, hidden):
     return output
 
 
-def safe_notebook(nb, release, hidden: set[str], messages: dict[str, str]):
+def safe_notebook(nb, release, hidden: set[str], messages: dict[str, str],
+                  waiting=frozenset()):
     """Rewrite the autograded notebook ``nb`` (in place) for feedback; return it.
 
-    ``release`` is the released notebook, ``messages`` grade_id -> one-line failure.
+    ``release`` is the released notebook, ``messages`` grade_id -> one-line failure,
+    ``waiting`` the grade_ids of answers not yet graded by hand (the student's answer shows,
+    marked as such).
     """
     from nbformat.v4 import new_output
+
+    from .autograde import by_hand, is_test
 
     released = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in release.cells}
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
-        if meta.get("grade") and cell.cell_type == "code":
+        if is_test(cell):
             grade_id = meta.get("grade_id", "")
             visible = released.get(grade_id)
             code = visible.source if visible is not None else ""
@@ -94,14 +100,20 @@ def safe_notebook(nb, release, hidden: set[str], messages: dict[str, str]):
         if cell.cell_type == "code":
             cell.outputs = [o for o in (_safe_output(o, hidden) for o in cell.outputs) if o]
         cell.pop("attachments", None)
+        if by_hand(cell) and meta.get("grade_id") in waiting:
+            if cell.cell_type == "code":
+                cell.outputs.append(new_output("stream", name="stdout", text=BY_HAND + "\n"))
+            else:
+                cell.source += f"\n\n*{BY_HAND}*"
     return nb
 
 
-def render(api, assignment: str, student: str, messages: dict[str, str]) -> dict[str, str]:
+def render(api, assignment: str, student: str, messages: dict[str, str],
+           waiting=frozenset()) -> dict[str, str]:
     """Safe feedback HTML for ``student``'s autograded notebooks in ``api``'s course.
 
-    ``messages`` maps each test cell's grade_id to its one-line failure. Returns notebook
-    name -> HTML.
+    ``messages`` maps each test cell's grade_id to its one-line failure, ``waiting`` holds
+    the answers still to be graded by hand. Returns notebook name -> HTML.
     """
     import nbformat
 
@@ -115,7 +127,8 @@ def render(api, assignment: str, student: str, messages: dict[str, str]) -> dict
     for path in notebooks:
         released = nbformat.read(release / path.name, as_version=4)
         hidden = hidden_lines(nbformat.read(source / path.name, as_version=4), released)
-        nb = safe_notebook(nbformat.read(path, as_version=4), released, hidden, messages)
+        nb = safe_notebook(nbformat.read(path, as_version=4), released, hidden, messages,
+                           waiting)
         path.chmod(0o644)  # nbgrader leaves it read-only
         nbformat.write(nb, path)
     result = api.generate_feedback(assignment, student)

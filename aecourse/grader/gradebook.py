@@ -159,16 +159,20 @@ def store(db_url: str, record: SubmissionRecord, term=None) -> None:
             extra = {"timestamp": record.timestamp} if record.timestamp else {}
             submission = gb.update_or_create_submission(record.assignment, record.student,
                                                         **extra)
-            scores = {n.notebook: {c.grade_id: c.score for c in n.cells}
-                      for n in record.notebooks}
+            cells = {n.notebook: {c.grade_id: c for c in n.cells} for n in record.notebooks}
             for notebook in submission.notebooks:
                 known = {g.name for g in notebook.grades}
                 for cell in notebook.notebook.grade_cells:  # cells added since the last grading
                     if cell.name not in known:
                         Grade(cell_id=cell.id, notebook=notebook)
                 for grade in notebook.grades:
-                    grade.auto_score = scores.get(notebook.name, {}).get(grade.name, 0.0)
-                    grade.needs_manual_grade = False
+                    cell = cells.get(notebook.name, {}).get(grade.name)
+                    if cell is not None and cell.manual:  # as nbgrader's autograde leaves it
+                        grade.auto_score = None
+                        grade.needs_manual_grade = grade.manual_score is None
+                    else:
+                        grade.auto_score = cell.score if cell is not None else 0.0
+                        grade.needs_manual_grade = False
             if term is not None:
                 _apply_term(gb, submission, term)
             gb.db.commit()

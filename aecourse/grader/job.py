@@ -111,8 +111,9 @@ def _solved(course: dict[str, bytes], assignment: str) -> dict[str, bytes]:
     with tempfile.TemporaryDirectory(prefix="aecourse-canary-") as tmp:
         root = Path(tmp)
         _write(root, course)
-        return read_tree(autograde.solve(root / "source" / assignment,
-                                         root / "release" / assignment, root / "solved"))
+        return read_tree(autograde.solve(root / autograde.SOURCE / assignment,
+                                         root / autograde.RELEASE / assignment,
+                                         root / "solved"))
 
 
 def prepare(source: Path, assignment: str) -> dict[str, bytes]:
@@ -132,7 +133,8 @@ def max_points(files: dict[str, bytes]) -> dict[str, float]:
         if name.endswith(".ipynb") and "/" not in name:
             cells = nbformat.reads(data.decode(), as_version=4).cells
             meta = [c.metadata.get("nbgrader", {}) for c in cells]
-            points[name[:-6]] = sum(float(m.get("points", 0)) for m in meta if m.get("grade"))
+            points[name[:-6]] = sum(float(m.get("points", 0)) for m in meta
+                                    if m.get("grade") or m.get("task"))
     return points
 
 
@@ -149,8 +151,8 @@ def _hidden_lines(course: Path, assignment: str) -> set[str]:
     from .feedback import hidden_lines
 
     lines = set()
-    for path in sorted((course / "source" / assignment).glob("*.ipynb")):
-        release = course / "release" / assignment / path.name
+    for path in sorted((course / autograde.SOURCE / assignment).glob("*.ipynb")):
+        release = course / autograde.RELEASE / assignment / path.name
         if release.is_file():
             lines |= hidden_lines(nbformat.read(path, as_version=4),
                                   nbformat.read(release, as_version=4))
@@ -163,7 +165,7 @@ def _scratch(root: Path, job: Job) -> Path:
     work = root / "work"
     for sub in ("work", "home", "tmp"):
         (root / sub).mkdir(parents=True)
-    release = f"release/{job.assignment}/"
+    release = f"{autograde.RELEASE}/{job.assignment}/"
     _write(work, {name.removeprefix(release): data for name, data in job.course.items()
                   if name.startswith(release) and not name.endswith(".ipynb")})
     _write(work, job.submission.files)
@@ -223,7 +225,8 @@ def grade_job(job: Job) -> SubmissionRecord:
             for cell in result.cells:
                 cell.message = feedback.scrub(cell.message, hidden)
         messages = {c.grade_id: c.message for r in results for c in r.cells}
-        record.feedback = feedback.render(api, job.assignment, job.student, messages)
+        waiting = {c.grade_id for r in results for c in r.by_hand}
+        record.feedback = feedback.render(api, job.assignment, job.student, messages, waiting)
         lap("feedback_s")
     record.notebooks = results
     record.seconds = round(time.perf_counter() - started, 2)
@@ -232,7 +235,7 @@ def grade_job(job: Job) -> SubmissionRecord:
 
 def ungraded(job: Job, status: Status, detail: str) -> SubmissionRecord:
     """A record giving every notebook of ``job`` zero points, with ``status`` and ``detail``."""
-    source = f"source/{job.assignment}/"
+    source = f"{autograde.SOURCE}/{job.assignment}/"
     maxima = max_points({name.removeprefix(source): data for name, data in job.course.items()
                          if name.startswith(source)})
     return SubmissionRecord(job.student, job.assignment,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..config import env
-from .autograde import MANIFEST, failure_message
+from .autograde import MANIFEST, failure_message, is_test
 from .results import CellResult
 
 EDITED = "edited: this test cell was changed (it is put back as released when graded)"
@@ -54,7 +54,7 @@ def check_notebook(path: Path) -> tuple[list[CellResult], bool]:
     carries) earn nothing here: they are put back, unedited, when the notebook is graded.
     """
     import nbformat
-    from nbgrader.utils import determine_grade, is_grade
+    from nbgrader.utils import determine_grade
 
     nb = nbformat.read(path, as_version=4)
     released = nb.metadata.get(MANIFEST, {}).get("tests")
@@ -62,7 +62,7 @@ def check_notebook(path: Path) -> tuple[list[CellResult], bool]:
     nb = _run(nb, Path(path).parent.resolve())
     results, seen = [], set()
     for cell in nb.cells:
-        if is_grade(cell) and cell.cell_type == "code":
+        if is_test(cell):
             grade_id = cell.metadata.nbgrader["grade_id"]
             seen.add(grade_id)
             score, possible = determine_grade(cell)

@@ -67,6 +67,8 @@ def cell_stats(kept) -> list[CellStats]:
             if not nb.status.graded:
                 continue
             for cell in nb.cells:
+                if cell.manual:  # graded by hand: no pass or fail here
+                    continue
                 key = (record.assignment, nb.notebook, cell.grade_id)
                 entry = stats.setdefault(key, CellStats(*key, cell.max_score, 0, 0, 0.0))
                 entry.points = max(entry.points, cell.max_score)

@@ -22,6 +22,7 @@ from pathlib import Path
 from ..config import term as terms
 from ..config.layout import GRADED, Course
 from ..grader import records
+from ..grader.autograde import RELEASE
 from ..grader.intake import find_submissions
 from ..grader.job import prepare
 from .pages import page
@@ -213,7 +214,7 @@ def check(submissions: Path, course: Path = Path("."), out: Path = Path(GRADED),
     checks = []
     for name in sorted({s.assignment for s in found}):
         folder = Course(course).source(name)
-        prefix = f"release/{name}/"
+        prefix = f"{RELEASE}/{name}/"
         release = {k.removeprefix(prefix): v
                    for k, v in prepare(folder, name).items()
                    if k.startswith(prefix) and k.endswith(".ipynb")}
