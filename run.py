@@ -4,9 +4,11 @@
     python3 run.py lab     # JupyterLab on the lessons, ready to work
     python3 run.py test    # the full test suite (what CI runs)
 
-The first call creates a virtual environment in .venv and installs the course into it;
-later calls reuse it (and reinstall when pyproject.toml changes). Works on Linux, macOS and
-Windows with Python 3.10 or newer.
+The first call creates a virtual environment in .venv and installs the course into it, at
+the versions pinned in requirements/lock.txt (the ones CI tests); later calls reuse it (and
+reinstall when pyproject.toml or the lock changes). Set AECOURSE_UNLOCKED=1 to install the
+newest versions pyproject.toml allows instead. Works on Linux, macOS and Windows with
+Python 3.11 or newer.
 """
 
 import hashlib
@@ -21,11 +23,24 @@ VENV = Path(os.environ.get("AECOURSE_VENV", ROOT / ".venv"))
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".aecourse-installed"
+LOCK = ROOT / "requirements" / "lock.txt"  # written by scripts/lock.py, never by hand
+
+
+def locked() -> bool:
+    """Whether installs follow the lock (unless AECOURSE_UNLOCKED is set)."""
+    return LOCK.is_file() and not os.environ.get("AECOURSE_UNLOCKED")
+
+
+def install_state(extras: str) -> str:
+    """A digest of what an install depends on: a different one means reinstall."""
+    state = (ROOT / "pyproject.toml").read_bytes() + extras.encode()
+    state += b"\0lock\0" + LOCK.read_bytes() if locked() else b"\0unlocked"
+    return hashlib.sha256(state).hexdigest()
 
 
 def ensure_environment(extras: str) -> None:
     """Create .venv and install the course with ``extras`` unless already up to date."""
-    want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
+    want = install_state(extras)
     if STAMP.is_file() and STAMP.read_text() == want and PYTHON.exists():
         return
     if not PYTHON.exists():
@@ -36,7 +51,10 @@ def ensure_environment(extras: str) -> None:
     pip = [str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check"]
     subprocess.run([*pip, "--quiet", "--upgrade", "pip"], check=True)
     target = f"{ROOT}[{extras}]" if extras else str(ROOT)
-    subprocess.run([*pip, "--quiet", "-e", target], check=True)
+    # The lock as constraints: it pins every package it lists (for all platforms, with
+    # markers) and installs only those this install needs.
+    constraints = ["--constraint", str(LOCK)] if locked() else []
+    subprocess.run([*pip, "--quiet", *constraints, "-e", target], check=True)
     STAMP.write_text(want)
 
 
@@ -51,6 +69,10 @@ def environment() -> dict:
 def main(argv) -> int:
     if len(argv) < 1 or argv[0] not in ("lab", "test"):
         print(__doc__)
+        return 2
+    if sys.version_info < (3, 11) and not PYTHON.exists():
+        print(f"The course needs Python 3.11 or newer (Keras 3.15 does); this is "
+              f"{sys.version.split()[0]}.", file=sys.stderr)
         return 2
     command, rest = argv[0], argv[1:]
     ensure_environment("test" if command == "test" else "")
