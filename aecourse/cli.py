@@ -165,6 +165,24 @@ def cmd_grade(args) -> int:
     return GRADED_ALL
 
 
+def cmd_doctor(args) -> int:
+    """Is this machine ready to grade? A table of checks, each ok or a problem and its fix."""
+    from .grader.doctor import checks
+
+    limits = Limits(memory=parse_size(args.memory))
+    problems = 0
+    print(f"Checking this machine for grading (course: {Path(args.course).resolve()}) ...",
+          flush=True)
+    for check in checks(Path(args.course), db_url=args.db, limits=limits):
+        problems += not check.ok
+        print(f"{'ok' if check.ok else 'PROBLEM':8} {check.name:15} {check.found}", flush=True)
+        if not check.ok and check.fix:
+            print(f"{'':8} {'':15} fix: {check.fix}", flush=True)
+    print("Ready to grade." if not problems else f"{problems} problem(s): fix them before "
+          "grading a class.")
+    return 1 if problems else 0
+
+
 def cmd_export(args) -> int:
     """Write the LMS grades (wide) and the long CSV from the gradebook, late penalties applied."""
     from .instructor.export import export
@@ -295,6 +313,15 @@ def parser() -> argparse.ArgumentParser:
                    help="do not grade each assignment's solution before the class (it proves "
                         "the grader works here: one notebook per assignment)")
     p.set_defaults(func=cmd_grade)
+
+    p = sub.add_parser("doctor", help="check that this machine can grade: sandbox, fork "
+                                      "server, a kernel with what the lessons import, data, "
+                                      "gradebook, versions")
+    p.add_argument("--course", default=".", help="the course folder (gradebook, lock file)")
+    p.add_argument("--db", help="gradebook SQLAlchemy URL (default: COURSE/gradebook.db)")
+    p.add_argument("--memory", default=f"{Limits.memory >> 30}G",
+                   help=f"memory (address space) per kernel (default {Limits.memory >> 30}G)")
+    p.set_defaults(func=cmd_doctor)
 
     p = sub.add_parser("report", help="pass rate per test cell, statuses, slowest "
                                       "submissions and score histograms of a graded class")

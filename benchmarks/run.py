@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 import traceback
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -155,7 +155,7 @@ def main(argv=None) -> int:
     logs = args.output.parent / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     report = {"quick": args.quick, "machine": machine_info(),
-              "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+              "started": datetime.now(UTC).isoformat(timespec="seconds"),
               "sections": {}}
     print(f"Benchmarks ({'quick' if args.quick else 'full'}): {', '.join(selected)}; "
           f"data: {report['machine']['data']}; logs in {logs}", flush=True)

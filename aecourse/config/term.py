@@ -35,14 +35,13 @@ import csv
 import datetime as dt
 import math
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .text import first_line
 
 COURSE_FILE = "course.toml"
-UTC = dt.timezone.utc
+UTC = dt.UTC
 DAY = 86400.0
 DEFAULT_PATTERN = r"^(?P<student_id>[^/]+)\.(?:zip|ipynb)$"  # alice.zip, alice.ipynb
 POLICIES = ("none", "per-day", "cutoff")
@@ -309,10 +308,7 @@ class Term:
 
 
 def _load_toml(path: Path) -> dict:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - Python 3.10
-        import tomli as tomllib
+    import tomllib
     try:
         with open(path, "rb") as f:
             return tomllib.load(f)

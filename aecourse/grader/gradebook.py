@@ -131,7 +131,7 @@ def register(db_url: str, course: Path, assignments, term=None) -> None:
 
 def _set_due(gb, assignment, term) -> None:
     due = term.due_date(assignment.name)
-    assignment.duedate = (due.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    assignment.duedate = (due.astimezone(dt.UTC).replace(tzinfo=None)
                           if due is not None else None)
 
 

@@ -31,7 +31,7 @@ class RecordStore:
         self.out = Path(out)
         self.folder = self.out / RECORDS
         self.folder.mkdir(parents=True, exist_ok=True)
-        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
         self.path = self.folder / f"run-{stamp}-{os.getpid()}.jsonl"
 
     def load(self) -> dict[tuple[str, str], SubmissionRecord]:

@@ -4,10 +4,10 @@ grader (private-course grading, the sandbox, batches, the gradebook, reports and
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """How a notebook was graded. Statuses starting with ``graded`` carry a real score."""
 
     GRADED = "graded"
