@@ -74,21 +74,22 @@ def temporary_cluster():
     authentication on 127.0.0.1 only); stop it and remove its files after."""
     binary, user = server_bin(), _server_user()
     folder = Path(tempfile.mkdtemp(prefix="aecourse-pg-"))
-    as_user = [] if os.geteuid() != 0 else ["runuser", "-u", user, "--"]
+    as_user = {}  # the server refuses to run as root: as root, run it as its own user
     if os.geteuid() == 0:
         entry = pwd.getpwnam(user)
         os.chown(folder, entry.pw_uid, entry.pw_gid)
+        as_user = {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
     data, port = folder / "data", _free_port()
     env = {**os.environ, "LC_ALL": "C", "LANG": "C"}
     try:
-        subprocess.run([*as_user, str(binary / "initdb"), "-D", str(data), "-U", "postgres",
+        subprocess.run([str(binary / "initdb"), "-D", str(data), "-U", "postgres",
                         "--auth=trust", "--no-locale", "-E", "UTF8", "--no-sync"],
-                       check=True, capture_output=True, env=env, timeout=300)
+                       check=True, capture_output=True, env=env, timeout=300, **as_user)
         options = (f"-c listen_addresses=127.0.0.1 -p {port} -k {folder} -c fsync=off "
                    "-c synchronous_commit=off -c full_page_writes=off")
-        subprocess.run([*as_user, str(binary / "pg_ctl"), "-D", str(data), "-l",
+        subprocess.run([str(binary / "pg_ctl"), "-D", str(data), "-l",
                         str(folder / "server.log"), "-o", options, "-w", "-t", "120", "start"],
-                       check=True, capture_output=True, env=env, timeout=180)
+                       check=True, capture_output=True, env=env, timeout=180, **as_user)
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as err:
         log = folder / "server.log"
         detail = (getattr(err, "stderr", b"") or b"").decode(errors="replace")
@@ -98,8 +99,8 @@ def temporary_cluster():
     try:
         yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
     finally:
-        subprocess.run([*as_user, str(binary / "pg_ctl"), "-D", str(data), "-m", "immediate",
-                        "-w", "stop"], capture_output=True, env=env, timeout=120)
+        subprocess.run([str(binary / "pg_ctl"), "-D", str(data), "-m", "immediate",
+                        "-w", "stop"], capture_output=True, env=env, timeout=120, **as_user)
         time.sleep(0.2)
         shutil.rmtree(folder, ignore_errors=True)
 
