@@ -712,3 +712,30 @@ def test_grader_errors_are_not_the_students_and_stop_a_batch(course, tmp_path, c
     assert main(["grade", str(submitted), *args]) == 0
     assert {k[0]: r["notebooks"][0]["score"] for k, r in records_of(out).items()} == {
         f"s{i}": 3.0 for i in range(6)}
+
+
+def test_an_import_that_fails_in_the_sandbox_stops_at_the_canary(tmp_path):
+    """The grader imports a module its kernels cannot (here: from a folder that holds a
+    course, which kernels never see): the canary stops the run, exit 4, one line."""
+    hidden = tmp_path / "elsewhere"
+    (hidden / "solutions").mkdir(parents=True)
+    (hidden / "course_helpers.py").write_text("ANSWER = 42\n")
+    course = tmp_path / "course"
+    nb = toy_source()
+    nb.cells.insert(0, cell("code", "import course_helpers", grade_id="setup", locked=True))
+    nb.cells.append(cell("code", "assert course_helpers.ANSWER == 42", grade_id="test_helper",
+                         grade=True, locked=True, points=1))
+    (course / "solutions" / "toy").mkdir(parents=True)
+    nbformat.write(nb, course / "solutions" / "toy" / "toy.ipynb")
+    write_tree(tmp_path / "submitted", {"s1": {"toy.ipynb": nbformat.writes(nb).encode()}})
+    env = {**os.environ, "PYTHONPATH": str(hidden)}
+    proc = subprocess.run(
+        [sys.executable, "-c", "import course_helpers, sys; from aecourse.cli import main; "
+         "sys.exit(main(sys.argv[1:]))", "grade", str(tmp_path / "submitted"), "--course",
+         str(course), "--output", str(tmp_path / "out"), *LIMITS, *SANDBOX_ARGS],
+        env=env, capture_output=True, text=True, timeout=600)
+    said = [line for line in proc.stderr.splitlines() if line.startswith("aecourse")]
+    assert proc.returncode == 4, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert len(said) == 1 and "the canary failed: toy/toy" in said[0], said
+    assert "No module named 'course_helpers'" in said[0], said
+    assert not (tmp_path / "out" / "records").is_dir() or records_of(tmp_path / "out") == {}

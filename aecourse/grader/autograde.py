@@ -175,18 +175,22 @@ def failure_message(outputs) -> str:
     return ""
 
 
-def _messages(autograded: Path) -> dict[str, str]:
-    """grade_id -> first line of the failure, read from an autograded notebook."""
+def _messages(autograded: Path) -> tuple[dict[str, str], str]:
+    """grade_id -> first line of the failure of each test cell, read from an autograded
+    notebook, and the first error of any of its cells (``grade_id: error``)."""
     try:
         nb = json.loads(autograded.read_text())
     except (OSError, ValueError):
-        return {}
-    messages = {}
-    for cell in nb.get("cells", []):
+        return {}, ""
+    messages, first = {}, ""
+    for number, cell in enumerate(nb.get("cells", [])):
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
+        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        if errors and not first:
+            first = f"{grade_id or f'cell {number}'}: {failure_message(errors)}"
         if is_test(cell):
-            grade_id = cell["metadata"]["nbgrader"].get("grade_id", "")
             messages[grade_id] = failure_message(cell.get("outputs", []))
-    return messages
+    return messages, first
 
 
 def changed_test_cells(released, submitted) -> tuple[list[str], list[str]]:
@@ -274,7 +278,8 @@ def autograde(api, assignment: str, submission: Path, student: str = STUDENT):
                         else (Status.MISSING_NOTEBOOK, f"no {nb.name}.ipynb in the submission"))
                 results.append(NotebookResult(nb.name, 0.0, nb.max_score, status, detail=detail))
                 continue
-            messages = _messages(root / "autograded" / student / assignment / f"{nb.name}.ipynb")
+            messages, first = _messages(
+                root / "autograded" / student / assignment / f"{nb.name}.ipynb")
             cells = [  # nbgrader decides which cells wait for a grade by hand
                 CellResult(g.name, float(g.score or 0), float(g.max_score),
                            "" if g.needs_manual_grade else messages.get(g.name, ""),
@@ -285,7 +290,7 @@ def autograde(api, assignment: str, submission: Path, student: str = STUDENT):
             if not outcome.get("success"):
                 status, detail = failed, failure
             results.append(NotebookResult(nb.name, float(graded.score), nb.max_score, status,
-                                          cells, detail))
+                                          cells, detail, first_error=first))
     return results
 
 

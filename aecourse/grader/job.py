@@ -82,8 +82,9 @@ def canary_problem(record: SubmissionRecord) -> str:
             return f"{where}: the solution ended {nb.status}: {nb.detail}"
         lost = [c for c in nb.cells if c.lost]
         if lost:
+            first = f" (the first error: {nb.first_error})" if nb.first_error else ""
             return (f"{where}: the solution scores {nb.score:g}/{nb.max_score:g}, first lost "
-                    f"in {lost[0].grade_id}: {lost[0].message or 'no message'}")
+                    f"in {lost[0].grade_id}: {lost[0].message or 'no message'}{first}")
     return "" if record.notebooks else f"{record.assignment}: the solution has no notebook"
 
 

@@ -55,6 +55,7 @@ class NotebookResult:
     status: Status
     cells: list[CellResult] = field(default_factory=list)
     detail: str = ""
+    first_error: str = ""  # the first cell that raised, any cell: ``grade_id: error``
 
     def __post_init__(self):
         self.status = Status(self.status)
