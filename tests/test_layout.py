@@ -12,7 +12,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "aecourse"
 # Lowest first: a module may import its own part and the parts before it, nothing after.
 PARTS = ["config", "", "sandbox", "grader", "instructor|authoring", "cli"]
-TOP = {"aecourse", "aecourse.budget", "aecourse.runtime", "aecourse.plotting"}
+TOP = {"aecourse", "aecourse.budget", "aecourse.runtime", "aecourse.plotting",
+       "aecourse.measure"}
 
 
 def modules() -> dict[str, Path]:
