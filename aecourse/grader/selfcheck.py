@@ -3,14 +3,45 @@ runs it, scored per test cell."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from ..config import env
 from .autograde import MANIFEST, failure_message, is_test
+from .nbconfig import STUB
 from .results import CellResult
 
 EDITED = "edited: this test cell was changed (it is put back as released when graded)"
 DELETED = "deleted: this test cell is missing (it is put back when graded)"
+NOT_DONE = "exercise {} is not done yet"
+_CELL = re.compile(r"Cell In\[(\d+)\]")  # a traceback's frame in a notebook cell
+_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def unfinished(nb) -> dict[str, str]:
+    """test grade_id -> grade_id of the answer cell still raising the release stub, for each
+    test cell of the executed ``nb`` that failed with ``NotImplementedError``.
+
+    The answer is the innermost answer cell the failure's traceback passes through, else the
+    nearest answer cell above the test that still holds the stub.
+    """
+    answers: dict[int, str] = {}  # execution count -> grade_id of the answer cells run
+    stubbed, found = None, {}
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution") and cell.cell_type == "code":
+            if cell.get("execution_count"):
+                answers[cell.execution_count] = meta.get("grade_id")
+            stubbed = meta.get("grade_id") if STUB in cell.source else stubbed
+        elif is_test(cell):
+            errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+            if not errors or errors[0].get("ename") != "NotImplementedError":
+                continue
+            trace = _COLOUR.sub("", "\n".join(errors[0].get("traceback", [])))
+            named = [answers[int(n)] for n in _CELL.findall(trace) if int(n) in answers]
+            if named or stubbed:
+                found[meta["grade_id"]] = named[-1] if named else stubbed
+    return found
 
 
 def changed_locked_cells(nb) -> set[str]:
@@ -60,6 +91,7 @@ def check_notebook(path: Path) -> tuple[list[CellResult], bool]:
     released = nb.metadata.get(MANIFEST, {}).get("tests")
     changed = changed_locked_cells(nb)
     nb = _run(nb, Path(path).parent.resolve())
+    stubs = unfinished(nb)
     results, seen = [], set()
     for cell in nb.cells:
         if is_test(cell):
@@ -70,8 +102,10 @@ def check_notebook(path: Path) -> tuple[list[CellResult], bool]:
                 results.append(CellResult(grade_id, 0.0, possible, EDITED))
                 continue
             message = failure_message(cell.outputs) if score != possible else ""
+            message = NOT_DONE.format(stubs[grade_id]) if grade_id in stubs else message
             results.append(CellResult(grade_id, float(score or 0), float(possible), message))
     for grade_id, points in (released or {}).items():
         if grade_id not in seen:
             results.append(CellResult(grade_id, 0.0, float(points), DELETED))
     return results, released is not None
+
