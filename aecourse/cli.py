@@ -56,9 +56,12 @@ def cmd_data(args) -> int:
 
 
 def cmd_check(args) -> int:
-    """Self-check: run notebooks with their visible tests and report points per test cell."""
-    from .grader.selfcheck import check_notebook
+    """Self-check: run notebooks with their visible tests (with ``--hidden``, graded with the
+    hidden tests too, from the instructor's notebooks) and report points per test cell."""
+    from .grader.selfcheck import check_hidden, check_notebook
 
+    which = ("visible and hidden tests, graded against the instructor's notebook" if args.hidden
+             else "visible tests only: hidden tests run when your work is graded")
     failed = False
     for name in args.notebooks:
         path = Path(name)
@@ -66,22 +69,34 @@ def cmd_check(args) -> int:
             print(f"aecourse check: {path}: no such notebook", file=sys.stderr)
             failed = True
             continue
-        print(f"Checking {path} (visible tests only: hidden tests run when your work is graded)")
+        print(f"Checking {path} ({which})", flush=True)
         try:
-            cells, listed = check_notebook(path)
+            if args.hidden:
+                cells, note = check_hidden(path)
+            else:
+                cells, listed = check_notebook(path)
+                note = "" if listed else ("Note: this notebook carries no list of its test "
+                                          "cells, so deleted test cells cannot be noticed; "
+                                          "work on the released lesson.")
+        except FileNotFoundError as err:  # --hidden without the instructor's notebooks
+            print(f"aecourse check: {path}: {first_line(err, None)}", file=sys.stderr)
+            failed = True
+            continue
         except Exception as err:  # an unreadable notebook is the student's to fix
             print(f"aecourse check: {path}: could not be run: {first_line(err)}",
                   file=sys.stderr)
             failed = True
             continue
-        print(_table([(c.grade_id, f"{c.score:g}/{c.max_score:g}", c.message) for c in cells],
-                     ("test", "points", "message")))
-        earned, possible = sum(c.score for c in cells), sum(c.max_score for c in cells)
-        print(f"Total: {earned:g}/{possible:g} points from visible tests.")
-        if not listed:
-            print("Note: this notebook carries no list of its test cells, so deleted test "
-                  "cells cannot be noticed; work on the released lesson.")
-        failed = failed or earned < possible
+        automatic = [c for c in cells if not c.manual]
+        print(_table([(c.grade_id, "by hand" if c.manual else f"{c.score:g}/{c.max_score:g}",
+                       c.message) for c in cells], ("test", "points", "message")))
+        earned = sum(c.score for c in automatic)
+        possible = sum(c.max_score for c in automatic)
+        print(f"Total: {earned:g}/{possible:g} points from "
+              f"{'visible and hidden' if args.hidden else 'visible'} tests.")
+        if note:
+            print(note)
+        failed = failed or earned < possible or not cells
     return 1 if failed else 0
 
 
@@ -262,6 +277,9 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", help="run your notebook's visible tests and show your points")
     p.add_argument("notebooks", nargs="+", metavar="NOTEBOOK")
+    p.add_argument("--hidden", action="store_true",
+                   help="also run the hidden tests, graded as the grader grades (needs the "
+                        "instructor's notebooks, as in a clone of the course)")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("release", help="regenerate lessons/ from solutions/ and verify them")

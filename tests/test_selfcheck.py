@@ -1,19 +1,25 @@
-"""``aecourse check``: a student's notebook checked with its visible tests; an exercise left
-blank is named."""
+"""``aecourse check``: a student's notebook checked with its visible tests, or graded with its
+hidden tests too (``--hidden``) where the instructor's notebooks are at hand, never showing
+a hidden test; an exercise left blank is named."""
 
 from __future__ import annotations
 
 import re
+import shutil
 
 import nbformat
 import pytest
 
 from aecourse.cli import main
+from aecourse.grader.feedback import hidden_lines
 
+from .conftest import ROOT
 from .test_cli import cell
 
 HIDDEN_MARKER = "hidden-marker-4d7a"
 HIDDEN_LINE = "for x, want in {0: 0, 5: 25}.items():"
+LESSON = "02_pca_autoencoder"  # the fastest lesson
+MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 
 
 def toy_source():
@@ -88,3 +94,84 @@ def test_check_names_the_exercise_left_blank(course, capsys):
         "x ** 3", "square(x) * x")))
     assert rows["test_cube"] == ("0/1", "exercise ex_square is not done yet"), rows
 
+
+def test_check_hidden_grades_the_hidden_tests_and_never_shows_them(course, capsys):
+    correct = student(course, "correct", ex_square=SQUARE, ex_cube=CUBE)
+    blank = student(course, "blank")
+    partial = student(course, "partial", ex_square=SQUARE_FOR_THE_VISIBLE, ex_cube=CUBE)
+    outputs = []
+
+    status, rows, out = run_check(capsys, "--hidden", correct)
+    outputs.append(out)
+    assert status == 0 and "Total: 4/4 points from visible and hidden tests." in out, out
+    assert rows == {"test_square": ("2/2", ""), "test_square_more": ("1/1", ""),
+                    "test_cube": ("1/1", "")}, out
+
+    status, rows, out = run_check(capsys, "--hidden", blank)
+    outputs.append(out)
+    assert status == 1 and "Total: 0/4" in out, out
+    assert rows == {"test_square": ("0/2", "exercise ex_square is not done yet"),
+                    "test_square_more": ("0/1", "exercise ex_square is not done yet"),
+                    "test_cube": ("0/1", "exercise ex_cube is not done yet")}, out
+
+    # the visible tests pass it; only the hidden ones find it wrong
+    status, rows, out = run_check(capsys, partial)
+    assert status == 0 and rows["test_square_more"] == ("1/1", ""), out
+    status, rows, out = run_check(capsys, "--hidden", partial)
+    outputs.append(out)
+    assert status == 1 and "Total: 3/4" in out, out
+    assert rows == {"test_square": ("2/2", ""),
+                    "test_square_more": ("0/1", "AssertionError: square(0) should be 0, got -1"),
+                    "test_cube": ("1/1", "")}, out
+
+    for out in outputs:
+        for secret in (HIDDEN_MARKER, HIDDEN_LINE, "BEGIN HIDDEN"):
+            assert secret not in out, f"{secret!r} shown:\n{out}"
+
+
+def test_check_hidden_needs_the_instructors_notebooks(course, capsys, tmp_path, monkeypatch):
+    elsewhere = tmp_path / "kit" / "lessons" / "toy"
+    elsewhere.mkdir(parents=True)
+    shutil.copy(student(course, "away"), elsewhere / "toy.ipynb")
+    monkeypatch.chdir(tmp_path)
+    status, rows, out = run_check(capsys, "--hidden", elsewhere / "toy.ipynb")
+    assert status == 1 and not rows, out
+    errors = [line for line in out.splitlines() if line.startswith("aecourse check:")]
+    assert len(errors) == 1 and "needs the instructor's solutions/" in errors[0], out
+    assert "Traceback" not in out
+
+
+def answered(root, assignment, folder, *grade_ids):
+    """``root``'s released ``assignment`` with the answers ``grade_ids`` taken from its
+    solution, written to ``folder/<assignment>/``; returns the notebook's path."""
+    name = f"{assignment}.ipynb"
+    source = nbformat.read(root / "solutions" / assignment / name, as_version=4)
+    solved = {c.metadata.nbgrader["grade_id"]: "\n".join(
+        line for line in c.source.splitlines() if line.strip() not in MARKERS)
+        for c in source.cells if c.metadata.get("nbgrader", {}).get("grade_id") in grade_ids}
+    assert sorted(solved) == sorted(grade_ids)
+    nb = nbformat.read(root / "lessons" / assignment / name, as_version=4)
+    for c in nb.cells:
+        c.source = solved.get(c.metadata.get("nbgrader", {}).get("grade_id"), c.source)
+    (folder / assignment).mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, folder / assignment / name)
+    return folder / assignment / name
+
+
+@pytest.mark.slow
+def test_check_hidden_on_a_lesson_with_one_exercise_done(capsys, tmp_path, monkeypatch):
+    path = answered(ROOT, LESSON, tmp_path, "ex1_build_linear_autoencoder")
+    monkeypatch.chdir(ROOT)  # the clone: its solutions/ are found from the current folder
+    status, rows, out = run_check(capsys, "--hidden", path)
+    assert status == 1, out
+    ex1 = {g: r for g, r in rows.items() if g.startswith("test_ex1")}
+    assert len(ex1) == 5 and all(r[1] == "" and r[0].split("/")[0] == r[0].split("/")[1]
+                                 for r in ex1.values()), out
+    assert rows["test_ex2_same_plane"][1] == "exercise ex2_compare_with_pca is not done yet"
+    assert rows["test_ex3_exact_map"][1] == "exercise ex3_fit_coding_map is not done yet"
+    assert list(rows)[0] == "test_ex1_shapes", "cells are listed in the notebook's order"
+    assert "Total: 6/13 points from visible and hidden tests." in out, out
+    name = f"{LESSON}/{LESSON}.ipynb"
+    hidden = hidden_lines(nbformat.read(ROOT / "solutions" / name, as_version=4),
+                          nbformat.read(ROOT / "lessons" / name, as_version=4))
+    assert hidden and not [line for line in hidden if line in " ".join(out.split())]

@@ -1,15 +1,20 @@
 """A student's self-check: a notebook run with its visible tests, as ``nbgrader validate``
-runs it, scored per test cell."""
+runs it, scored per test cell; or, where the instructor's notebooks are at hand (a clone of
+the course), graded with its hidden tests as the grader grades it."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import shutil
+import tempfile
 from pathlib import Path
 
 from ..config import env
+from ..config.layout import SOLUTIONS, Course
 from .autograde import MANIFEST, failure_message, is_test
 from .nbconfig import STUB
-from .results import CellResult
+from .results import CellResult, Status
 
 EDITED = "edited: this test cell was changed (it is put back as released when graded)"
 DELETED = "deleted: this test cell is missing (it is put back when graded)"
@@ -109,3 +114,55 @@ def check_notebook(path: Path) -> tuple[list[CellResult], bool]:
             results.append(CellResult(grade_id, 0.0, float(points), DELETED))
     return results, released is not None
 
+
+def solution_of(path: Path) -> Path:
+    """The instructor's notebook that ``path`` (a student's copy of a lesson) is graded
+    against: ``solutions/<assignment>/<notebook>``, in a folder above ``path`` or in the
+    current folder; a one-line error where there is none (a kit, not a clone)."""
+    path = Path(path).resolve()
+    assignment = path.parent.name
+    for folder in [*path.parents, Path.cwd()]:
+        candidate = Course(folder).solutions / assignment / path.name
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(
+        f"--hidden needs the instructor's {SOLUTIONS}/ (as in a clone of the course): no "
+        f"{SOLUTIONS}/{assignment}/{path.name} above {path.parent} or in the current folder")
+
+
+def check_hidden(path: Path) -> tuple[list[CellResult], str]:
+    """Grade ``path`` against its instructor's notebook (:func:`solution_of`), hidden tests
+    included, as ``aecourse release`` grades (a private course, a trusted kernel).
+
+    Returns one result per test cell, whose messages never quote a hidden test, and a note
+    when grading was not plain (test cells put back, the kernel died).
+    """
+    import nbformat
+
+    from . import autograde
+    from .feedback import hidden_lines, scrub
+
+    source = solution_of(path)
+    assignment, name = source.parent.name, source.name
+    with tempfile.TemporaryDirectory(prefix="aecourse-check-") as tmp:
+        api = autograde.prepare_course(Path(tmp) / "course", source.parent, assignment)
+        submission = Path(tmp) / "submission"
+        submission.mkdir()
+        shutil.copyfile(path, submission / name)
+        result = next(r for r in autograde.autograde(api, assignment, submission)
+                      if r.notebook == source.stem)
+        coursedir = api.coursedir
+        graded = Path(coursedir.format_path(coursedir.autograded_directory,
+                                            autograde.STUDENT, assignment)) / name
+        release = Path(coursedir.format_path(coursedir.release_directory, ".", assignment))
+        hidden = hidden_lines(nbformat.read(source, as_version=4),
+                              nbformat.read(release / name, as_version=4))
+        ran = nbformat.read(graded, as_version=4) if graded.is_file() else None
+    stubs = unfinished(ran) if ran else {}
+    order = [c.metadata.get("nbgrader", {}).get("grade_id") for c in ran.cells] if ran else []
+    cells = [dataclasses.replace(c, message=NOT_DONE.format(stubs[c.grade_id])
+                                 if c.grade_id in stubs else scrub(c.message, hidden))
+             for c in sorted(result.cells, key=lambda c: (
+                 order.index(c.grade_id) if c.grade_id in order else len(order)))]
+    note = "" if result.status == Status.GRADED else f"{result.status}: {result.detail}"
+    return cells, note
