@@ -1,5 +1,5 @@
 """The ``aecourse`` command: data, a student's self-check, and the instructor's release,
-variants, grade, report, similarity and export. Each command forwards to one function and
+kit, variants, grade, report, similarity and export. Each command forwards to one function and
 takes its defaults from it."""
 
 from __future__ import annotations
@@ -113,6 +113,22 @@ def cmd_release(args) -> int:
     problems = release(Path(args.root).resolve(), args.assignments,
                        say=lambda text: print(text, flush=True))
     return _report_problems(problems, "Release verified.")
+
+
+def cmd_kit(args) -> int:
+    """Write the kit handed to a class, once no solution or hidden test is found in it."""
+    from .authoring.kit import KitError, kit
+
+    try:
+        made = kit(Path(args.root), Path(args.output), say=lambda text: print(text, flush=True))
+    except KitError as err:
+        print(f"aecourse kit: {first_line(err, None)}", file=sys.stderr)
+        return 1
+    print(f"Searched {made.files} files (the zip and the wheel opened) for {made.secrets} "
+          "lines of solutions and hidden tests: none found.")
+    print(f"Kit: {made.folder} and {made.zip}: {len(made.lessons)} lessons, {made.wheel}, "
+          "the pinned versions and a README for students.")
+    return 0
 
 
 def cmd_variants(args) -> int:
@@ -263,6 +279,7 @@ def _expected_errors():
 
 def parser() -> argparse.ArgumentParser:
     """The command line: every command, its options and their defaults."""
+    from .authoring.kit import kit
     from .authoring.variants import check as variants_check
     from .grader.batch import grade_class
     from .instructor.report import build as report_build
@@ -286,6 +303,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT")
     p.add_argument("--root", default=".", help="the course folder (default: current folder)")
     p.set_defaults(func=cmd_release)
+
+    p = sub.add_parser("kit", help="write the kit a class gets (lessons, a wheel of the "
+                                   "package, pinned versions, a README) as a folder and a "
+                                   "zip, refused if a solution or hidden test is in it")
+    p.add_argument("--root", default=str(_default(kit, "root")),
+                   help="the course folder (default: current folder)")
+    p.add_argument("--output", default=str(_default(kit, "out")),
+                   help="the kit's folder; its zip goes beside it (default: %(default)s)")
+    p.set_defaults(func=cmd_kit)
 
     p = sub.add_parser("variants", help="run each lesson's solution, undone exercises and "
                                         "the wrong and right answers listed in variants/, "
