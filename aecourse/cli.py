@@ -1,5 +1,5 @@
 """The ``aecourse`` command: data, a student's self-check, and the instructor's release,
-variants, grade, report, similarity and export. Each command forwards to one function and
+kit, variants, grade, report, similarity and export. Each command forwards to one function and
 takes its defaults from it."""
 
 from __future__ import annotations
@@ -56,9 +56,12 @@ def cmd_data(args) -> int:
 
 
 def cmd_check(args) -> int:
-    """Self-check: run notebooks with their visible tests and report points per test cell."""
-    from .grader.selfcheck import check_notebook
+    """Self-check: run notebooks with their visible tests (with ``--hidden``, graded with the
+    hidden tests too, from the instructor's notebooks) and report points per test cell."""
+    from .grader.selfcheck import check_hidden, check_notebook
 
+    which = ("visible and hidden tests, graded against the instructor's notebook" if args.hidden
+             else "visible tests only: hidden tests run when your work is graded")
     failed = False
     for name in args.notebooks:
         path = Path(name)
@@ -66,22 +69,34 @@ def cmd_check(args) -> int:
             print(f"aecourse check: {path}: no such notebook", file=sys.stderr)
             failed = True
             continue
-        print(f"Checking {path} (visible tests only: hidden tests run when your work is graded)")
+        print(f"Checking {path} ({which})", flush=True)
         try:
-            cells, listed = check_notebook(path)
+            if args.hidden:
+                cells, note = check_hidden(path)
+            else:
+                cells, listed = check_notebook(path)
+                note = "" if listed else ("Note: this notebook carries no list of its test "
+                                          "cells, so deleted test cells cannot be noticed; "
+                                          "work on the released lesson.")
+        except FileNotFoundError as err:  # --hidden without the instructor's notebooks
+            print(f"aecourse check: {path}: {first_line(err, None)}", file=sys.stderr)
+            failed = True
+            continue
         except Exception as err:  # an unreadable notebook is the student's to fix
             print(f"aecourse check: {path}: could not be run: {first_line(err)}",
                   file=sys.stderr)
             failed = True
             continue
-        print(_table([(c.grade_id, f"{c.score:g}/{c.max_score:g}", c.message) for c in cells],
-                     ("test", "points", "message")))
-        earned, possible = sum(c.score for c in cells), sum(c.max_score for c in cells)
-        print(f"Total: {earned:g}/{possible:g} points from visible tests.")
-        if not listed:
-            print("Note: this notebook carries no list of its test cells, so deleted test "
-                  "cells cannot be noticed; work on the released lesson.")
-        failed = failed or earned < possible
+        automatic = [c for c in cells if not c.manual]
+        print(_table([(c.grade_id, "by hand" if c.manual else f"{c.score:g}/{c.max_score:g}",
+                       c.message) for c in cells], ("test", "points", "message")))
+        earned = sum(c.score for c in automatic)
+        possible = sum(c.max_score for c in automatic)
+        print(f"Total: {earned:g}/{possible:g} points from "
+              f"{'visible and hidden' if args.hidden else 'visible'} tests.")
+        if note:
+            print(note)
+        failed = failed or earned < possible or not cells
     return 1 if failed else 0
 
 
@@ -98,6 +113,22 @@ def cmd_release(args) -> int:
     problems = release(Path(args.root).resolve(), args.assignments,
                        say=lambda text: print(text, flush=True))
     return _report_problems(problems, "Release verified.")
+
+
+def cmd_kit(args) -> int:
+    """Write the kit handed to a class, once no solution or hidden test is found in it."""
+    from .authoring.kit import KitError, kit
+
+    try:
+        made = kit(Path(args.root), Path(args.output), say=lambda text: print(text, flush=True))
+    except KitError as err:
+        print(f"aecourse kit: {first_line(err, None)}", file=sys.stderr)
+        return 1
+    print(f"Searched {made.files} files (the zip and the wheel opened) for {made.secrets} "
+          "lines of solutions and hidden tests: none found.")
+    print(f"Kit: {made.folder} and {made.zip}: {len(made.lessons)} lessons, {made.wheel}, "
+          "the pinned versions and a README for students.")
+    return 0
 
 
 def cmd_variants(args) -> int:
@@ -248,6 +279,7 @@ def _expected_errors():
 
 def parser() -> argparse.ArgumentParser:
     """The command line: every command, its options and their defaults."""
+    from .authoring.kit import kit
     from .authoring.variants import check as variants_check
     from .grader.batch import grade_class
     from .instructor.report import build as report_build
@@ -262,12 +294,24 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", help="run your notebook's visible tests and show your points")
     p.add_argument("notebooks", nargs="+", metavar="NOTEBOOK")
+    p.add_argument("--hidden", action="store_true",
+                   help="also run the hidden tests, graded as the grader grades (needs the "
+                        "instructor's notebooks, as in a clone of the course)")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("release", help="regenerate lessons/ from solutions/ and verify them")
     p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT")
     p.add_argument("--root", default=".", help="the course folder (default: current folder)")
     p.set_defaults(func=cmd_release)
+
+    p = sub.add_parser("kit", help="write the kit a class gets (lessons, a wheel of the "
+                                   "package, pinned versions, a README) as a folder and a "
+                                   "zip, refused if a solution or hidden test is in it")
+    p.add_argument("--root", default=str(_default(kit, "root")),
+                   help="the course folder (default: current folder)")
+    p.add_argument("--output", default=str(_default(kit, "out")),
+                   help="the kit's folder; its zip goes beside it (default: %(default)s)")
+    p.set_defaults(func=cmd_kit)
 
     p = sub.add_parser("variants", help="run each lesson's solution, undone exercises and "
                                         "the wrong and right answers listed in variants/, "

@@ -128,6 +128,7 @@ ONCE = {
     "variants": "config/layout.py", "graded": "config/layout.py",
     "gradebook.db": "config/layout.py", "feedback": "config/layout.py",
     "records": "config/layout.py", "course.toml": "config/term.py",
+    "kit": "config/layout.py", "lock.txt": "config/layout.py",
 }
 
 
@@ -136,7 +137,7 @@ def test_each_default_is_spelled_once(value):
     where = [str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py") if value in strings(p)]
     # the same word naming another piece of knowledge: a status, a column, a record's field
     others = {"graded": ["grader/results.py", "instructor/report.py"],
-              "feedback": ["grader/results.py"], "variants": ["cli.py"]}
+              "feedback": ["grader/results.py"], "variants": ["cli.py"], "kit": ["cli.py"]}
     for other in others.get(value, []):
         where.remove(other)
     assert where == [ONCE[value]], where

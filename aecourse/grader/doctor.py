@@ -10,14 +10,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config.layout import SOLUTIONS, Course
+from ..config.layout import LOCK, SOLUTIONS, Course
 from ..config.limits import Limits
 from ..config.text import first_line
 from ..runtime import LESSON_IMPORTS
 from ..sandbox import forkserver, policy
 
 PROBE = "doctor"  # the probe assignment's name, and its student's
-LOCK = Path("requirements") / "lock.txt"  # in a checkout of the course: the tested versions
 
 
 @dataclass

@@ -6,6 +6,8 @@ from ..config import layout
 from ..config.limits import Limits
 from ..runtime import NOISE
 
+# What a released answer cell runs until the student replaces it (nbgrader's code stub).
+STUB = "raise NotImplementedError()"
 # Python kernels that grade start by printing warnings on stdout (a warning is not a wrong
 # answer, but nbgrader zeroes a test cell with any stderr).
 KERNEL_ARGUMENTS = [
@@ -21,7 +23,7 @@ def configure(c, root=".", limits: Limits | None = None) -> None:
     c.CourseDirectory.source_directory = layout.SOLUTIONS
     c.CourseDirectory.release_directory = layout.LESSONS
     # Student notebooks keep the instructions; solution regions become this stub.
-    c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+    c.ClearSolutions.code_stub = {"python": f"# YOUR CODE HERE\n{STUB}"}
     c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
     # A student who deletes a test cell gets it back, with its points still at stake.
     c.OverwriteCells.add_missing_cells = True
