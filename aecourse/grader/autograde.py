@@ -175,6 +175,16 @@ def failure_message(outputs) -> str:
     return ""
 
 
+def _by_hand(source: Path) -> set[str]:
+    """grade_ids of the answers graded by hand in the instructor notebook ``source``."""
+    try:
+        nb = json.loads(source.read_text())
+    except (OSError, ValueError):
+        return set()
+    return {c["metadata"]["nbgrader"].get("grade_id", "") for c in nb.get("cells", [])
+            if by_hand(c)}
+
+
 def _messages(autograded: Path) -> tuple[dict[str, str], str]:
     """grade_id -> first line of the failure of each test cell, read from an autograded
     notebook, and the first error of any of its cells (``grade_id: error``)."""
@@ -280,10 +290,13 @@ def autograde(api, assignment: str, submission: Path, student: str = STUDENT):
                 continue
             messages, first = _messages(
                 root / "autograded" / student / assignment / f"{nb.name}.ipynb")
-            cells = [  # nbgrader decides which cells wait for a grade by hand
+            # an answer graded by hand waits for the instructor as nbgrader leaves it; a test
+            # cell never does (nbgrader flags them all too when the kernel died mid-way)
+            hand = _by_hand(root / SOURCE / assignment / f"{nb.name}.ipynb")
+            cells = [
                 CellResult(g.name, float(g.score or 0), float(g.max_score),
-                           "" if g.needs_manual_grade else messages.get(g.name, ""),
-                           manual=bool(g.needs_manual_grade))
+                           "" if g.name in hand else messages.get(g.name, ""),
+                           manual=bool(g.needs_manual_grade) and g.name in hand)
                 for g in sorted(graded.grades, key=lambda g: g.name)
                 if g.max_score
             ]
