@@ -17,7 +17,7 @@ import shutil
 from pathlib import Path
 
 from ..config.layout import FEEDBACK, RECORDS
-from .feedback import with_notice
+from . import summary
 from .results import Status, SubmissionRecord
 
 CSV_FIELDS = ("student", "assignment", "notebook", "score", "max", "status", "detail",
@@ -49,13 +49,13 @@ class RecordStore:
     def feedback_folder(self, student: str, assignment: str) -> Path:
         return self.out / FEEDBACK / student / assignment
 
-    def set_notice(self, student: str, assignment: str, text: str) -> None:
-        """Put ``text`` (about late work) in the feedback pages of ``student``'s
-        ``assignment``, replacing what an earlier run wrote there."""
-        folder = self.feedback_folder(student, assignment)
+    def finish(self, record: SubmissionRecord, term) -> None:
+        """Head the stored feedback pages of ``record`` with their summary under ``term``
+        (due dates and extensions may have moved), replacing what an earlier run wrote."""
+        folder = self.feedback_folder(record.student, record.assignment)
         for page in sorted(folder.glob("*.html")) if folder.is_dir() else []:
             before = page.read_text()
-            after = with_notice(before, text)
+            after = summary.finish(before, record, page.stem, term)
             if after != before:
                 tmp = page.with_suffix(".html.part")
                 tmp.write_text(after)

@@ -20,7 +20,7 @@ same gradebook always gives the same bytes:
 
 Scores come from the gradebook, so manual grades and extra credit count. Before writing, the
 due dates, extensions and late penalties in the gradebook are brought in line with the course
-file, and the late-work notice in each feedback page is refreshed.
+file, and the summary heading each feedback page (with its late-work notice) is made again.
 """
 
 from __future__ import annotations
@@ -110,8 +110,8 @@ def export(course: Path = Path("."), out: Path = Path(GRADED), db_url: str | Non
             final = round(max(0.0, final), 2)
             row[assignment] = points(final)
             total += final
-            store.set_notice(student, assignment,
-                             term.late_notice(student, assignment, sub.timestamp))
+            if record is not None:
+                store.finish(record, term)
         row["total"] = points(total)
         wide.append(row)
     return Exported(records.write_csv(out / WIDE, ("id", "name", "email", *names, "total"),
