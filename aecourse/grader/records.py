@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..config.layout import FEEDBACK, RECORDS
 from . import summary
+from .intake import SECRET_FILE, TIMESTAMP_FILE
 from .results import Status, SubmissionRecord
 
 CSV_FIELDS = ("student", "assignment", "notebook", "score", "max", "status", "detail",
@@ -62,12 +63,20 @@ class RecordStore:
                 tmp.replace(page)
 
     def append(self, record: SubmissionRecord) -> None:
-        """Keep ``record`` durably: its feedback files first, then its line in the run file."""
+        """Keep ``record`` durably: its feedback files first, then its line in the run file.
+
+        The feedback folder is laid out as nbgrader's (``feedback/<student>/<assignment>/``):
+        with a submission from nbgrader's exchange, its secret and time go beside the pages,
+        where ``nbgrader release_feedback`` reads them.
+        """
         folder = self.feedback_folder(record.student, record.assignment)
         shutil.rmtree(folder, ignore_errors=True)
         for name, html in record.feedback.items():
             folder.mkdir(parents=True, exist_ok=True)
             (folder / f"{name}.html").write_text(html)
+        if record.feedback and record.secret:
+            (folder / SECRET_FILE).write_text(record.secret)
+            (folder / TIMESTAMP_FILE).write_text(record.timestamp)
         with open(self.path, "a") as f:
             f.write(json.dumps(record.to_dict(feedback=False)) + "\n")
             f.flush()
