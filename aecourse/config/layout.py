@@ -18,6 +18,8 @@ GRADED = "graded"  # what grading writes: records, scores.csv, feedback, reports
 GRADEBOOK = "gradebook.db"
 FEEDBACK = "feedback"  # under GRADED: feedback/<student>/<assignment>/<notebook>.html
 RECORDS = "records"  # under GRADED: one JSON-lines file per grading run
+# under GRADED, written by `aecourse export --feedback`: the pages as each LMS takes them back
+LMS_FEEDBACK = {"moodle": "feedback-moodle", "canvas": "feedback-canvas"}
 
 
 def sqlite_url(path: Path) -> str:
