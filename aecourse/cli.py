@@ -219,10 +219,13 @@ def cmd_export(args) -> int:
     from .instructor.export import export
 
     done = export(Path(args.course), Path(args.output), db_url=args.db,
-                  assignments=args.assignment, roster=_path(args.roster))
+                  assignments=args.assignment, roster=_path(args.roster),
+                  feedback=args.feedback)
     print(f"Grades of {done.students} student(s) in {', '.join(done.assignments)}: "
           f"{done.wide} (one row per student, for the LMS) and {done.long} (one row per "
           "notebook).")
+    for path in done.feedback:
+        print(f"Feedback for {args.feedback}: {path}")
     return 0
 
 
@@ -282,6 +285,7 @@ def parser() -> argparse.ArgumentParser:
     from .authoring.kit import kit
     from .authoring.variants import check as variants_check
     from .grader.batch import grade_class
+    from .instructor.handback import LMS
     from .instructor.report import build as report_build
     from .instructor.similarity import THRESHOLD
 
@@ -399,6 +403,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--assignment", action="append", metavar="NAME",
                    help="only this assignment (repeatable; default: all in the gradebook)")
     p.add_argument("--roster", help="class list CSV (default: course.toml's course.roster)")
+    p.add_argument("--feedback", choices=LMS,
+                   help="also the feedback pages as this LMS takes them back: Moodle's zip "
+                        "for 'upload multiple feedback files' (the roster needs a column "
+                        "moodle:ASSIGNMENT of participant ids), or one page per student "
+                        "named by the roster id for Canvas")
     p.set_defaults(func=cmd_export)
     return top
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import html
 import io
 import json
 import re
@@ -337,6 +338,22 @@ def test_feedback_tells_a_late_student_why(graded_term):
     assert late_notice(out, "alice").startswith("Submitted on time: due 2026-03-01 23:59 CET")
 
 
+def page_text(out: Path, student: str) -> str:
+    page = (out / "feedback" / student / "toy" / "toy.html").read_text()
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+
+
+def test_feedback_starts_with_the_summary_once(graded_term):
+    _, out, _ = graded_term
+    bob = page_text(out, "bob")
+    page = (out / "feedback" / "bob" / "toy" / "toy.html").read_text()
+    assert page.count('id="aecourse-summary"') == 1 and page.count('id="aecourse-late"') == 1
+    assert ("Score: 3 / 3 points Late penalty: 0.6 points (20%): 2.4 / 3 points after it "
+            "Status: graded Exercise (test cell) Points test_square 2 / 2 test_square_more "
+            "1 / 1 Submitted 1 day 10 h 1 min late") in bob
+    assert "test_square 2 / 2 test_square_more 0 / 1" in page_text(out, "carol")
+
+
 def test_report_pass_rates_statuses_and_histogram(graded_term, capsys):
     _, out, _ = graded_term
     assert main(["report", "--output", str(out)]) == 0
@@ -373,6 +390,75 @@ def test_an_extension_granted_after_grading_applies_at_export(graded_term, tmp_p
         toml.write_text(before)
     assert main(["export", "--course", str(course), "--output", str(out)]) == 0
     assert (out / "grades.csv").read_bytes() == WIDE.encode()
+
+
+MOODLE_ROSTER = """\
+id,name,email,moodle:toy
+alice,Alice Liddell,alice@uni.example,5001
+bob,Bob Stone,bob.stone@uni.example,5002
+carol,Carol_Ann Jones,carol@uni.example,5003
+dave,Dave Brown,dave.brown@uni.example,5004
+erin,Erin Wu,erin@uni.example,5005
+frank,Frank Ode,frank@uni.example,5006
+"""
+MOODLE_ZIP = {  # entry -> whose page; Moodle reads the participant id after the first "_"
+    "Alice Liddell_5001_assignfeedback_file_/toy.html": "alice",
+    "Bob Stone_5002_assignfeedback_file_/toy.html": "bob",
+    "Carol Ann Jones_5003_assignfeedback_file_/toy.html": "carol",
+    "Dave Brown_5004_assignfeedback_file_/toy.html": "dave",
+    "Erin Wu_5005_assignfeedback_file_/toy.html": "erin",
+}
+
+
+def test_moodle_feedback_zip_byte_for_byte(graded_term, tmp_path, capsys):
+    course, out, _ = graded_term
+    roster = tmp_path / "moodle.csv"
+    roster.write_text(MOODLE_ROSTER)
+    argv = ["export", "--course", str(course), "--output", str(out), "--roster", str(roster),
+            "--feedback", "moodle"]
+    assert main(argv) == 0
+    path = out / "feedback-moodle" / "toy.zip"
+    assert f"Feedback for moodle: {path}" in capsys.readouterr().out
+    with zipfile.ZipFile(path) as archive:
+        assert archive.namelist() == list(MOODLE_ZIP)
+        for entry, student in MOODLE_ZIP.items():
+            page = (out / "feedback" / student / "toy" / "toy.html").read_bytes()
+            assert archive.read(entry) == page, entry
+            assert archive.getinfo(entry).date_time == (1980, 1, 1, 0, 0, 0)
+            # as Moodle's importer splits the folder name: name, participant id, plugin
+            name, participant, kind, plugin, rest = entry.split("/")[0].split("_", 4)
+            assert (participant, kind, plugin, rest) == (
+                str(5001 + sorted(MOODLE_ZIP.values()).index(student)), "assignfeedback",
+                "file", "")
+    first = path.read_bytes()
+    assert main(argv) == 0
+    assert path.read_bytes() == first, "the same pages give the same bytes"
+
+
+def test_moodle_feedback_needs_participant_ids(graded_term, tmp_path, capsys):
+    course, out, _ = graded_term
+    argv = ["export", "--course", str(course), "--output", str(out), "--feedback", "moodle"]
+    assert main(argv) == 2  # course.toml's roster has no Moodle column
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "no 'moodle:toy' column" in err, err
+    assert "Download all submissions" in err
+    roster = tmp_path / "moodle.csv"
+    roster.write_text(MOODLE_ROSTER.replace(",5002\n", ",\n"))
+    assert main([*argv, "--roster", str(roster)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "no participant id" in err and "bob" in err, err
+
+
+def test_canvas_feedback_one_page_per_student_named_by_the_roster_id(graded_term):
+    course, out, _ = graded_term
+    assert main(["export", "--course", str(course), "--output", str(out),
+                 "--feedback", "canvas"]) == 0
+    folder = out / "feedback-canvas" / "toy"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "alice.html", "bob.html", "carol.html", "dave.html", "erin.html"]
+    for page in folder.iterdir():
+        assert page.read_bytes() == (out / "feedback" / page.stem / "toy" / "toy.html"
+                                     ).read_bytes()
 
 
 def test_grading_again_skips_and_keeps_everything(graded_term, capsys):

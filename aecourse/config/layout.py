@@ -20,6 +20,8 @@ FEEDBACK = "feedback"  # under GRADED: feedback/<student>/<assignment>/<notebook
 RECORDS = "records"  # under GRADED: one JSON-lines file per grading run
 KIT = "kit"  # what `aecourse kit` writes for a class: this folder, and a zip of it
 LOCK = Path("requirements") / "lock.txt"  # in a checkout of the course: the tested versions
+# under GRADED, written by `aecourse export --feedback`: the pages as each LMS takes them back
+LMS_FEEDBACK = {"moodle": "feedback-moodle", "canvas": "feedback-canvas"}
 
 
 def sqlite_url(path: Path) -> str:

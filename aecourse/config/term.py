@@ -163,14 +163,17 @@ class Student:
     id: str
     name: str = ""
     email: str = ""
+    other: dict[str, str] = field(default_factory=dict, compare=False)  # column -> value
 
 
 @dataclass
 class Roster:
-    """The class list: ``id``, ``name`` and ``email`` columns (others are ignored)."""
+    """The class list: ``id``, ``name`` and ``email`` columns; any other column is kept in
+    each student's ``other`` for the command that needs it (see :meth:`column`)."""
 
     students: list[Student]
     path: Path | None = None
+    columns: tuple[str, ...] = ()  # every column's name, lower case
 
     @classmethod
     def read(cls, path: Path) -> Roster:
@@ -201,8 +204,17 @@ class Roster:
                 raise CourseFileError(f"{path}: line {line}: id {sid!r} again (first on line "
                                       f"{seen[sid]})")
             seen[sid] = line
-            students.append(Student(sid, cells.get("name", ""), cells.get("email", "")))
-        return cls(students, path)
+            other = {name: row[i].strip() if i < len(row) else ""
+                     for i, name in enumerate(header) if name and name not in col}
+            students.append(Student(sid, cells.get("name", ""), cells.get("email", ""), other))
+        return cls(students, path, tuple(header))
+
+    def column(self, name: str, what: str) -> dict[str, str]:
+        """Roster id -> the value of column ``name`` (``what`` it holds, for the one-line
+        error when the roster has no such column)."""
+        if name.lower() not in self.columns:
+            raise CourseFileError(f"{self.path}: the roster has no {name!r} column: {what}")
+        return {s.id: s.other.get(name.lower(), "") for s in self.students}
 
     def by_id(self) -> dict[str, Student]:
         return {s.id: s for s in self.students}

@@ -13,8 +13,7 @@ from ..config import term as terms
 from ..config.layout import GRADED, Course
 from ..config.limits import Limits
 from ..sandbox import forkserver, policy
-from . import dispatch, gradebook, records
-from .feedback import with_notice
+from . import dispatch, gradebook, records, summary
 from .job import PreparedCourses, canary, canary_problem, collect
 from .results import Status, SubmissionRecord
 
@@ -136,8 +135,7 @@ def _grade_class(submissions, course, out, db_url, assignment, students, workers
     for record in skipped:  # the gradebook may have been replaced since
         if not gradebook.has(db_url, record.student, record.assignment):
             gradebook.store(db_url, record, term)
-        store.set_notice(record.student, record.assignment,  # due dates may have moved
-                         term.late_notice(record.student, record.assignment, record.timestamp))
+        store.finish(record, term)  # due dates may have moved
     where = f"on {scheduler}" if scheduler else f"with {workers} worker(s)"
     isolation = "bubblewrap sandbox" if sandboxed else "NO sandbox"
     say(f"Grading {len(todo)} submission(s) {where} ({isolation})"
@@ -147,8 +145,7 @@ def _grade_class(submissions, course, out, db_url, assignment, students, workers
     failed_alike: dict[str, set[str]] = {}
 
     def keep(record):
-        notice = term.late_notice(record.student, record.assignment, record.timestamp)
-        record.feedback = {name: with_notice(page, notice)
+        record.feedback = {name: summary.finish(page, record, name, term)
                            for name, page in record.feedback.items()}
         register(record.assignment)
         gradebook.store(db_url, record, term)

@@ -9,7 +9,6 @@ hidden test removed and only inert output types kept.
 
 from __future__ import annotations
 
-import html
 import re
 from pathlib import Path
 
@@ -21,6 +20,7 @@ REMOVED = "[line removed from feedback: it quotes a hidden test]"
 BY_HAND = "To be graded by hand: your instructor will grade this answer."
 SAFE_MIME = ("text/plain", "image/png", "image/jpeg")
 MIN_LINE = 8  # shorter hidden-test lines (``pass``, ``)``) say nothing
+# the late-work notice as pages before the summary held it alone (see summary.py)
 NOTICE = re.compile(r'<p class="late-penalty" id="aecourse-late"[^>]*>.*?</p>\n?', re.S)
 
 
@@ -138,15 +138,3 @@ def render(api, assignment: str, student: str, messages: dict[str, str],
     folder = Path(coursedir.format_path(coursedir.feedback_directory, student, assignment))
     return {p.stem: p.read_text() for p in sorted(folder.glob("*.html"))}
 
-
-def with_notice(page: str, text: str) -> str:
-    """Feedback ``page`` (HTML) with ``text`` (about late work) under its title, replacing
-    the notice an earlier call put there; ``text`` empty removes it."""
-    page = NOTICE.sub("", page)
-    if not text:
-        return page
-    block = (f'<p class="late-penalty" id="aecourse-late" style="color: #d2413a">'
-             f"{html.escape(text)}</p>\n")
-    title = page.find("</h4>")
-    at = title + len("</h4>") if title >= 0 else page.find(">", page.find("<body")) + 1
-    return page[:at] + "\n" + block + page[at:]

@@ -16,6 +16,8 @@ from ..config.term import iso, student_id
 
 MAX_UNZIPPED = 200 << 20  # bytes one student's zip may expand to
 TIMESTAMP_FILE = "timestamp.txt"  # written by nbgrader's submit and collect
+# also written by submit: release_feedback names a page by it, fetch_feedback finds it so
+SECRET_FILE = "submission_secret.txt"
 
 
 def digest(files: dict[str, bytes]) -> str:

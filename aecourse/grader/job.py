@@ -20,7 +20,7 @@ from ..config.text import first_line
 from ..sandbox import policy
 from ..sandbox.kernels import JobKernels
 from . import autograde, feedback
-from .intake import Submission, digest, find_submissions, read_tree
+from .intake import SECRET_FILE, Submission, digest, find_submissions, read_tree
 from .results import NotebookResult, Status, SubmissionRecord
 
 
@@ -228,6 +228,7 @@ def grade_job(job: Job) -> SubmissionRecord:
         messages = {c.grade_id: c.message for r in results for c in r.cells}
         waiting = {c.grade_id for r in results for c in r.by_hand}
         record.feedback = feedback.render(api, job.assignment, job.student, messages, waiting)
+        record.secret = job.submission.files.get(SECRET_FILE, b"").decode(errors="replace")
         lap("feedback_s")
     record.notebooks = results
     record.seconds = round(time.perf_counter() - started, 2)

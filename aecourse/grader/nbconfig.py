@@ -22,6 +22,8 @@ def configure(c, root=".", limits: Limits | None = None) -> None:
     c.CourseDirectory.root = str(root)
     c.CourseDirectory.source_directory = layout.SOLUTIONS
     c.CourseDirectory.release_directory = layout.LESSONS
+    # Where `aecourse grade` keeps the feedback, so that `nbgrader release_feedback` finds it.
+    c.CourseDirectory.feedback_directory = f"{layout.GRADED}/{layout.FEEDBACK}"
     # Student notebooks keep the instructions; solution regions become this stub.
     c.ClearSolutions.code_stub = {"python": f"# YOUR CODE HERE\n{STUB}"}
     c.ClearSolutions.text_stub = "YOUR ANSWER HERE"

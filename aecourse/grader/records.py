@@ -17,7 +17,8 @@ import shutil
 from pathlib import Path
 
 from ..config.layout import FEEDBACK, RECORDS
-from .feedback import with_notice
+from . import summary
+from .intake import SECRET_FILE, TIMESTAMP_FILE
 from .results import Status, SubmissionRecord
 
 CSV_FIELDS = ("student", "assignment", "notebook", "score", "max", "status", "detail",
@@ -49,25 +50,33 @@ class RecordStore:
     def feedback_folder(self, student: str, assignment: str) -> Path:
         return self.out / FEEDBACK / student / assignment
 
-    def set_notice(self, student: str, assignment: str, text: str) -> None:
-        """Put ``text`` (about late work) in the feedback pages of ``student``'s
-        ``assignment``, replacing what an earlier run wrote there."""
-        folder = self.feedback_folder(student, assignment)
+    def finish(self, record: SubmissionRecord, term) -> None:
+        """Head the stored feedback pages of ``record`` with their summary under ``term``
+        (due dates and extensions may have moved), replacing what an earlier run wrote."""
+        folder = self.feedback_folder(record.student, record.assignment)
         for page in sorted(folder.glob("*.html")) if folder.is_dir() else []:
             before = page.read_text()
-            after = with_notice(before, text)
+            after = summary.finish(before, record, page.stem, term)
             if after != before:
                 tmp = page.with_suffix(".html.part")
                 tmp.write_text(after)
                 tmp.replace(page)
 
     def append(self, record: SubmissionRecord) -> None:
-        """Keep ``record`` durably: its feedback files first, then its line in the run file."""
+        """Keep ``record`` durably: its feedback files first, then its line in the run file.
+
+        The feedback folder is laid out as nbgrader's (``feedback/<student>/<assignment>/``):
+        with a submission from nbgrader's exchange, its secret and time go beside the pages,
+        where ``nbgrader release_feedback`` reads them.
+        """
         folder = self.feedback_folder(record.student, record.assignment)
         shutil.rmtree(folder, ignore_errors=True)
         for name, html in record.feedback.items():
             folder.mkdir(parents=True, exist_ok=True)
             (folder / f"{name}.html").write_text(html)
+        if record.feedback and record.secret:
+            (folder / SECRET_FILE).write_text(record.secret)
+            (folder / TIMESTAMP_FILE).write_text(record.timestamp)
         with open(self.path, "a") as f:
             f.write(json.dumps(record.to_dict(feedback=False)) + "\n")
             f.flush()

@@ -87,6 +87,7 @@ class SubmissionRecord:
     course_version: str = ""  # of the instructor's notebooks it was graded against
     seconds: float = 0.0  # wall time of the grading
     timings: dict[str, float] = field(default_factory=dict)  # where those seconds went
+    secret: str = ""  # nbgrader's submission secret, kept beside the feedback (not in records)
 
     @property
     def score(self) -> float:
@@ -97,10 +98,11 @@ class SubmissionRecord:
         return sum(n.max_score for n in self.notebooks)
 
     def to_dict(self, feedback: bool = True) -> dict:
+        """As JSON; ``feedback`` False leaves out the pages and the submission secret."""
         data = asdict(self)
         data["notebooks"] = [n.to_dict() for n in self.notebooks]
         if not feedback:
-            del data["feedback"]
+            del data["feedback"], data["secret"]
         return data
 
     @classmethod

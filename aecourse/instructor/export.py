@@ -20,18 +20,19 @@ same gradebook always gives the same bytes:
 
 Scores come from the gradebook, so manual grades and extra credit count. Before writing, the
 due dates, extensions and late penalties in the gradebook are brought in line with the course
-file, and the late-work notice in each feedback page is refreshed.
+file, and the summary heading each feedback page (with its late-work notice) is made again.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import term as terms
 from ..config.layout import GRADEBOOK, GRADED, Course
 from ..grader import gradebook, records
 from ..grader.results import Status
+from . import handback
 
 WIDE = "grades.csv"
 LONG = "grades-long.csv"
@@ -50,13 +51,16 @@ class Exported:
     long: Path
     students: int
     assignments: list[str]
+    feedback: list[Path] = field(default_factory=list)  # the LMS's feedback upload, if asked
 
 
 def export(course: Path = Path("."), out: Path = Path(GRADED), db_url: str | None = None,
            assignments=None, term: terms.Term | None = None,
-           roster: Path | None = None) -> Exported:
+           roster: Path | None = None, feedback: str | None = None) -> Exported:
     """Write ``grades.csv`` and ``grades-long.csv`` under ``out`` from the gradebook
-    (``db_url``, default ``course/gradebook.db``); see the module's description."""
+    (``db_url``, default ``course/gradebook.db``); see the module's description. With
+    ``feedback`` (an LMS of :data:`aecourse.instructor.handback.LMS`), also the feedback pages
+    as that LMS takes them back (see :mod:`aecourse.instructor.handback`)."""
     course, out = Path(course).resolve(), Path(out).resolve()
     if db_url is None and not (course / GRADEBOOK).is_file():
         raise FileNotFoundError(f"no gradebook {course / GRADEBOOK}: grade first "
@@ -110,13 +114,18 @@ def export(course: Path = Path("."), out: Path = Path(GRADED), db_url: str | Non
             final = round(max(0.0, final), 2)
             row[assignment] = points(final)
             total += final
-            store.set_notice(student, assignment,
-                             term.late_notice(student, assignment, sub.timestamp))
+            if record is not None:
+                store.finish(record, term)
         row["total"] = points(total)
         wide.append(row)
-    return Exported(records.write_csv(out / WIDE, ("id", "name", "email", *names, "total"),
+    done = Exported(records.write_csv(out / WIDE, ("id", "name", "email", *names, "total"),
                                       wide),
                     records.write_csv(out / LONG, LONG_FIELDS, long), len(students), names)
+    if feedback:
+        done.feedback = handback.hand_back(feedback, out, store,
+                                           {name: held.assignments[name] for name in names},
+                                           students, class_list)
+    return done
 
 
 def _long_row(student, assignment, notebook, score, most, status, detail, timestamp,
