@@ -464,9 +464,9 @@ def _grade_in_background(course, submitted, out, db, isolation):
 
 
 @pytest.mark.parametrize("how,isolation", [
-    (signal.SIGINT, SANDBOX_ARGS), (signal.SIGINT, ["--no-sandbox"]),
-    (signal.SIGTERM, SANDBOX_ARGS), (signal.SIGKILL, SANDBOX_ARGS)],
-    ids=["sigint", "sigint-no-sandbox", "sigterm", "sigkill"])
+    (signal.SIGINT, SANDBOX_ARGS), (signal.SIGTERM, ["--no-sandbox"]),
+    (signal.SIGKILL, SANDBOX_ARGS)],
+    ids=["sigint", "sigterm-no-sandbox", "sigkill"])  # SIGTERM ends a run as Ctrl-C does
 def test_an_interrupted_batch_resumes(course, tmp_path, how, isolation):
     submitted, out, db = tmp_path / "submitted", tmp_path / "out", tmp_path / "gb.db"
     students = {f"s{i}": solved(course, "    return x * x" if i % 2 else "    return -1")
@@ -635,7 +635,8 @@ def test_real_lesson_graded_in_the_sandbox(tmp_path):
     shutil.copytree(ROOT / "lessons" / assignment, submitted / "bob" / assignment)
     out = tmp_path / "out"
     assert main(["grade", str(submitted), "--course", str(ROOT), "--output", str(out),
-                 "--db", f"sqlite:///{tmp_path / 'gradebook.db'}", "--workers", "2"]) == 0
+                 "--db", f"sqlite:///{tmp_path / 'gradebook.db'}", "--workers", "2",
+                 "--no-canary"]) == 0  # alice submits the solution: the canary's proof
     scores = read_scores(out / "scores.csv")
     assert scores["alice"]["score"] == scores["alice"]["max"] != "0", scores["alice"]
     assert (scores["bob"]["score"], scores["bob"]["status"]) == ("0", "graded")
