@@ -18,11 +18,25 @@ def cell(kind, source, **nbgrader):
     return make(source, metadata={"nbgrader": meta})
 
 
-def toy_notebook(body="    return x * x"):
+def notebook(*cells):
+    """A Python notebook of ``cells``."""
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
-    nb.cells = [
+    nb.cells = list(cells)
+    return nb
+
+
+def released_course(root, nb, assignment="toy"):
+    """A course at ``root`` whose one assignment is ``nb``, released."""
+    (root / "solutions" / assignment).mkdir(parents=True)
+    nbformat.write(nb, root / "solutions" / assignment / f"{assignment}.ipynb")
+    assert main(["release", assignment, "--root", str(root)]) == 0
+    return root
+
+
+def toy_notebook(body="    return x * x"):
+    return notebook(
         cell("markdown", "Write `square`.", grade_id="intro", locked=True),
         cell("code", f"def square(x):\n    ### BEGIN SOLUTION\n{body}\n    ### END SOLUTION",
              grade_id="ex_square", solution=True),
@@ -31,8 +45,7 @@ def toy_notebook(body="    return x * x"):
         cell("code", "assert square(-2) == 4\n### BEGIN HIDDEN TESTS\nassert square(0) == 0\n"
              "### END HIDDEN TESTS", grade_id="test_square_more", grade=True, locked=True,
              points=1),
-    ]
-    return nb
+    )
 
 
 @pytest.fixture

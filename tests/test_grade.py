@@ -28,7 +28,7 @@ from aecourse.grader import batch, intake, job
 from aecourse.grader.results import Status
 from aecourse.sandbox import policy as sandbox
 
-from .test_cli import cell
+from .test_cli import cell, notebook, released_course
 
 LIMITS = ["--timeout", "90", "--cell-timeout", "15", "--memory", "3G"]
 SOLUTION_MARKER = "solution-marker-5b1f"
@@ -41,10 +41,7 @@ SANDBOX_ARGS = [] if not SANDBOX else ["--no-sandbox"]  # what runs either way
 
 def toy_source():
     """The instructor's toy notebook: markers in its solution and in its hidden test."""
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    nb.cells = [
+    return notebook(
         cell("markdown", "Write `square`.", grade_id="intro", locked=True),
         cell("code", "def square(x):\n    ### BEGIN SOLUTION\n"
              f"    return x * x  # {SOLUTION_MARKER}\n    ### END SOLUTION",
@@ -56,18 +53,13 @@ def toy_source():
              f"assert square(0) == 0, 'square(0) should be 0 ({HIDDEN_MARKER})'\n"
              "### END HIDDEN TESTS", grade_id="test_square_more", grade=True, locked=True,
              points=1),
-    ]
-    return nb
+    )
 
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
     """A toy course with its lesson released."""
-    root = tmp_path_factory.mktemp("course")
-    (root / "solutions" / "toy").mkdir(parents=True)
-    nbformat.write(toy_source(), root / "solutions" / "toy" / "toy.ipynb")
-    assert main(["release", "toy", "--root", str(root)]) == 0
-    return root
+    return released_course(tmp_path_factory.mktemp("course"), toy_source())
 
 
 def released(course):

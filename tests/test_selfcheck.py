@@ -14,7 +14,7 @@ from aecourse.cli import main
 from aecourse.grader.feedback import hidden_lines
 
 from .conftest import ROOT
-from .test_cli import cell
+from .test_cli import cell, notebook, released_course
 
 HIDDEN_MARKER = "hidden-marker-4d7a"
 HIDDEN_LINE = "for x, want in {0: 0, 5: 25}.items():"
@@ -25,10 +25,7 @@ MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 def toy_source():
     """Two exercises, the second using the first; a hidden test with a marker beside its
     failing line (a traceback would show it)."""
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    nb.cells = [
+    return notebook(
         cell("markdown", "Write `square`, then `cube`.", grade_id="intro", locked=True),
         cell("code", "def square(x):\n    ### BEGIN SOLUTION\n    return x * x\n"
              "    ### END SOLUTION", grade_id="ex_square", solution=True),
@@ -43,17 +40,12 @@ def toy_source():
              "    ### END SOLUTION", grade_id="ex_cube", solution=True),
         cell("code", "assert cube(2) == 8, f'cube(2) should be 8, got {cube(2)}'",
              grade_id="test_cube", grade=True, locked=True, points=1),
-    ]
-    return nb
+    )
 
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    root = tmp_path_factory.mktemp("course")
-    (root / "solutions" / "toy").mkdir(parents=True)
-    nbformat.write(toy_source(), root / "solutions" / "toy" / "toy.ipynb")
-    assert main(["release", "toy", "--root", str(root)]) == 0
-    return root
+    return released_course(tmp_path_factory.mktemp("course"), toy_source())
 
 
 def student(course, name, **answers):
