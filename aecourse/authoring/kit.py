@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ..config.layout import KIT, LESSONS, LOCK, Course
 from ..config.text import first_line
-from ..grader.feedback import HIDDEN, MIN_LINE
+from ..grader.feedback import HIDDEN, MIN_LINE, squash
 
 SOLUTION = re.compile(r"^[ \t]*### BEGIN SOLUTION[ \t]*$(.*?)^[ \t]*### END SOLUTION",
                       re.M | re.S)
@@ -48,10 +48,6 @@ class Kit:
     lessons: tuple[str, ...]
     files: int  # files searched, those inside the zip and the wheel included
     secrets: int  # lines of solutions and hidden tests searched for
-
-
-def _squash(text: str) -> str:
-    return " ".join(text.split())
 
 
 def _occurs(line: str, text: str) -> bool:
@@ -79,9 +75,9 @@ def secret_lines(root: Path) -> dict[str, str]:
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "?")
             for pattern in (SOLUTION, HIDDEN):
                 for block in pattern.findall(cell.source):
-                    for line in map(_squash, block.splitlines()):
+                    for line in map(squash, block.splitlines()):
                         secret.setdefault(line, f"{path.relative_to(root)}, cell {grade_id}")
-            public += map(_squash, HIDDEN.sub("", SOLUTION.sub("", cell.source)).splitlines())
+            public += map(squash, HIDDEN.sub("", SOLUTION.sub("", cell.source)).splitlines())
     shown = "\n".join(public)
     return {line: where for line, where in secret.items()
             if len(line) >= MIN_LINE and not _occurs(line, shown)}
@@ -101,7 +97,7 @@ def _texts(name: str, data: bytes) -> Iterator[tuple[str, str]]:
     with_strings = [text]
     with contextlib.suppress(ValueError):
         with_strings += _strings(json.loads(text))
-    yield name, "\n".join(_squash(line) for part in with_strings for line in part.splitlines())
+    yield name, "\n".join(squash(line) for part in with_strings for line in part.splitlines())
 
 
 def _strings(value) -> list[str]:

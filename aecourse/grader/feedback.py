@@ -24,19 +24,36 @@ MIN_LINE = 8  # shorter hidden-test lines (``pass``, ``)``) say nothing
 NOTICE = re.compile(r'<p class="late-penalty" id="aecourse-late"[^>]*>.*?</p>\n?', re.S)
 
 
-def _squash(text: str) -> str:
+def squash(text: str) -> str:
+    """``text`` with every run of white space one space: how lines are compared."""
     return " ".join(text.split())
 
 
 def hidden_lines(source, release) -> set[str]:
     """The lines of ``source``'s hidden tests (notebook nodes) that ``release`` does not show."""
-    public = {_squash(line) for cell in release.cells for line in cell.source.splitlines()}
+    public = {squash(line) for cell in release.cells for line in cell.source.splitlines()}
     lines = set()
     for cell in source.cells:
         if cell.metadata.get("nbgrader", {}).get("grade"):
             for block in HIDDEN.findall(cell.source):
-                lines.update(_squash(line) for line in block.splitlines())
+                lines.update(squash(line) for line in block.splitlines())
     return {line for line in lines - public if len(line) >= MIN_LINE}
+
+
+def course_hidden_lines(course: Path, assignment: str) -> set[str]:
+    """The hidden-test lines of every notebook of ``assignment`` in the private course at
+    ``course`` (see :func:`aecourse.grader.autograde.prepare_course`)."""
+    import nbformat
+
+    from .autograde import RELEASE, SOURCE
+
+    lines = set()
+    for path in sorted((course / SOURCE / assignment).glob("*.ipynb")):
+        release = course / RELEASE / assignment / path.name
+        if release.is_file():
+            lines |= hidden_lines(nbformat.read(path, as_version=4),
+                                  nbformat.read(release, as_version=4))
+    return lines
 
 
 def scrub(text: str, hidden: set[str]) -> str:
@@ -45,7 +62,7 @@ def scrub(text: str, hidden: set[str]) -> str:
         return text
     out = []
     for line in text.splitlines(keepends=True):
-        squashed = _squash(line)
+        squashed = squash(line)
         if any(h in squashed for h in hidden):
             line = REMOVED + ("\n" if line.endswith("\n") else "")
         out.append(line)

@@ -146,20 +146,6 @@ def _write(folder: Path, files: dict[str, bytes]) -> None:
         path.write_bytes(data)
 
 
-def _hidden_lines(course: Path, assignment: str) -> set[str]:
-    import nbformat
-
-    from .feedback import hidden_lines
-
-    lines = set()
-    for path in sorted((course / autograde.SOURCE / assignment).glob("*.ipynb")):
-        release = course / autograde.RELEASE / assignment / path.name
-        if release.is_file():
-            lines |= hidden_lines(nbformat.read(path, as_version=4),
-                                  nbformat.read(release, as_version=4))
-    return lines
-
-
 def _scratch(root: Path, job: Job) -> Path:
     """The scratch copy of the student's files (plus the release's other files) that the
     kernel works in, writable by the sandbox's user; returns its working folder."""
@@ -221,7 +207,7 @@ def grade_job(job: Job) -> SubmissionRecord:
                                  f"{last_words or kernels.failed_starts[0]}")
             elif result.status == Status.KERNEL_DIED and last_words:
                 result.detail += f" (the kernel's last words: {last_words})"
-        hidden = _hidden_lines(root / "course", job.assignment)
+        hidden = feedback.course_hidden_lines(root / "course", job.assignment)
         for result in results:
             for cell in result.cells:
                 cell.message = feedback.scrub(cell.message, hidden)

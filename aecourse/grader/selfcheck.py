@@ -140,7 +140,7 @@ def check_hidden(path: Path) -> tuple[list[CellResult], str]:
     import nbformat
 
     from . import autograde
-    from .feedback import hidden_lines, scrub
+    from .feedback import course_hidden_lines, scrub
 
     source = solution_of(path)
     assignment, name = source.parent.name, source.name
@@ -154,9 +154,7 @@ def check_hidden(path: Path) -> tuple[list[CellResult], str]:
         coursedir = api.coursedir
         graded = Path(coursedir.format_path(coursedir.autograded_directory,
                                             autograde.STUDENT, assignment)) / name
-        release = Path(coursedir.format_path(coursedir.release_directory, ".", assignment))
-        hidden = hidden_lines(nbformat.read(source, as_version=4),
-                              nbformat.read(release / name, as_version=4))
+        hidden = course_hidden_lines(Path(tmp) / "course", assignment)
         ran = nbformat.read(graded, as_version=4) if graded.is_file() else None
     stubs = unfinished(ran) if ran else {}
     order = [c.metadata.get("nbgrader", {}).get("grade_id") for c in ran.cells] if ran else []

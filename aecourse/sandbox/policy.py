@@ -190,8 +190,9 @@ def kernel_env(work: str, sandboxed: bool, passed: dict[str, str]) -> dict[str, 
         "PYTHONPATH": os.pathsep.join(map(str, [_package_root(), *_extra_paths()])),
     })
     env.setdefault("LANG", "C.UTF-8")
-    if _data_dirs():
-        env[names.DATA] = str(_data_dirs()[0])
+    data = _data_dirs()
+    if data:
+        env[names.DATA] = str(data[0])
     return env
 
 
