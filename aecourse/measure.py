@@ -13,6 +13,11 @@ In a notebook::
 
     from aecourse import measure
     fd = measure.frechet_distance(measure.features(generated), measure.features(X_valid))
+    fds = measure.compare({"VAE": generated}, X_train, X_valid)  # with the data's floor
+
+:func:`compare` is the lessons' one convention: ``SAMPLE`` images of each generator against
+``REFERENCE`` training images, and the floor: ``SAMPLE`` held-out images against the same ones.
+The distance shrinks as samples grow, so numbers are comparable only at equal sizes.
 """
 
 from __future__ import annotations
@@ -22,6 +27,9 @@ from importlib import resources
 
 import numpy as np
 
+SAMPLE = 2_000  # images of each generator (and held-out images) that lessons compare
+REFERENCE = 5_000  # training images they are compared with
+DATA = "data (held-out images)"  # the floor's name in compare()'s result
 WEIGHTS = "fashion_classifier.weights.h5"  # in aecourse/datasets/data: scripts/make_classifier.py
 FEATURES = "features"  # the layer whose outputs are compared
 
@@ -104,3 +112,14 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     distance = (np.sum((mean_a - mean_b) ** 2)
                 + np.trace(cov_a) + np.trace(cov_b) - 2 * root_trace)
     return float(max(distance, 0.0))
+
+
+def compare(generated: dict, train, held_out, n: int = SAMPLE,
+            n_reference: int = REFERENCE) -> dict[str, float]:
+    """The Fréchet distance of each of ``generated`` (name -> images) to the first
+    ``n_reference`` images of ``train``, first ``n`` of each set; the first entry, ``DATA``,
+    is the data's own value: the first ``n`` images of ``held_out``."""
+    reference = features(np.asarray(train)[:n_reference])
+    sets = {DATA: held_out, **generated}
+    return {name: frechet_distance(features(np.asarray(images)[:n]), reference)
+            for name, images in sets.items()}

@@ -67,3 +67,17 @@ def test_the_shipped_classifier_knows_fashion_mnist():
     assert measure.frechet_distance(real, other) < measure.frechet_distance(real, noise) / 5
     shirts = measure.class_histogram(X_test[y_test == 6])  # one class only: the histogram says
     assert np.argmax(shirts) == 6 or shirts[6] > 0.5
+
+
+def test_compare_puts_the_data_floor_first_at_equal_sample_sizes():
+    (X_train, _), (X_test, _) = load_sample()
+    noise = np.random.default_rng(2).random((400, 28, 28))
+    found = measure.compare({"noise": noise, "copies": X_train[:400]}, X_train, X_test,
+                            n=300, n_reference=1_000)
+    assert list(found) == [measure.DATA, "noise", "copies"]
+    reference_features = measure.features(X_train[:1_000])
+    assert found["noise"] == pytest.approx(measure.frechet_distance(
+        measure.features(noise[:300]), reference_features))  # only the first n images
+    assert found[measure.DATA] == pytest.approx(measure.frechet_distance(
+        measure.features(X_test[:300]), reference_features))
+    assert found["copies"] < found[measure.DATA] < found["noise"] / 5
