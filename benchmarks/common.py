@@ -15,6 +15,7 @@ BENCH = ROOT / "benchmarks"
 RESULTS = BENCH / "results"
 SHARED_DATA = ROOT.parent / "shared" / "data" / "fashion-mnist"
 PYTHON = sys.executable
+LESSONS_ENV = "AECOURSE_BENCH_LESSONS"  # `run.py --lessons`: the lessons section's selection
 GiB = 1 << 30
 
 

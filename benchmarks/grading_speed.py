@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import PYTHON, ROOT, GiB, run  # noqa: E402
+from common import LESSONS_ENV, PYTHON, ROOT, GiB, run  # noqa: E402
 
 SOLUTIONS = ROOT / "solutions"
 LESSONS = ROOT / "lessons"
@@ -342,6 +342,8 @@ def _lesson_child(path: Path, budget: str, assignment: str) -> None:
     from figures import FIGURES
     from nbclient import NotebookClient
 
+    from aecourse.authoring import pictures
+
     wanted = FIGURES.get(assignment, {})
     nb = nbformat.read(path, as_version=4)
     probe = ("import json as _json\n_found = {}\n"
@@ -358,8 +360,12 @@ def _lesson_child(path: Path, budget: str, assignment: str) -> None:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     text = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
     line = next((x for x in text.splitlines() if x.startswith("FIGURES=")), "FIGURES={}")
+    written = []
+    if budget == "teaching":  # the reference pictures are the teaching run's figures
+        written = pictures.write(ROOT, assignment, pictures.from_run(nb))
     print(json.dumps({"wall_s": wall, "peak_rss_bytes": usage.ru_maxrss * 1024,
-                      "figures": json.loads(line.removeprefix("FIGURES="))}))
+                      "figures": json.loads(line.removeprefix("FIGURES=")),
+                      "pictures": [str(p.relative_to(ROOT)) for p in written]}))
 
 
 def lessons(quick: bool) -> dict:
@@ -369,7 +375,11 @@ def lessons(quick: bool) -> dict:
 
     from aecourse.config.layout import Course
 
-    ASSIGNMENTS = Course(ROOT).assignments()
+    chosen = os.environ.get(LESSONS_ENV, "").split()
+    ASSIGNMENTS = [a for a in Course(ROOT).assignments() if not chosen or a in chosen]
+    unknown = set(chosen) - set(ASSIGNMENTS)
+    if unknown:
+        raise ValueError(f"no such lesson: {', '.join(sorted(unknown))}")
 
     budget = "grading" if quick else "teaching"
     data, rows = {"budget": budget, "method": "nbclient in a fresh process per notebook; "

@@ -4,6 +4,10 @@
     .venv/bin/python benchmarks/run.py            # the full run (an hour or more)
     .venv/bin/python benchmarks/run.py --quick    # small budgets, a few minutes
     .venv/bin/python benchmarks/run.py --only batch overheads
+    .venv/bin/python benchmarks/run.py --only lessons --lessons 03_stacked_autoencoder
+
+A teaching-budget run of a lesson also writes its reference pictures (the figures its "What
+you should see" cells link: aecourse/authoring/pictures.py) beside the solution and the lesson.
 
 Prints a Markdown table and writes it to benchmarks/results/latest.md, with every number in
 benchmarks/results/latest.json. Benchmarks report; they never fail on speed or quality (the
@@ -25,7 +29,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import PYTHON, RESULTS, ROOT, machine_info, setup_environment  # noqa: E402
+from common import (  # noqa: E402
+    LESSONS_ENV,
+    PYTHON,
+    RESULTS,
+    ROOT,
+    machine_info,
+    setup_environment,
+)
 
 # section -> (module, function, title)
 SECTIONS = {
@@ -134,6 +145,8 @@ def main(argv=None) -> int:
     parser.add_argument("--only", nargs="+", metavar="SECTION",
                         choices=[*SECTIONS, *GROUPS],
                         help=f"sections to run: {', '.join(SECTIONS)}, or speed / quality")
+    parser.add_argument("--lessons", nargs="+", metavar="ASSIGNMENT",
+                        help="the lessons section runs only these lessons (default: all)")
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json",
                         help="JSON report (default: benchmarks/results/latest.json); the "
                              "Markdown table goes beside it with the suffix .md")
@@ -146,6 +159,8 @@ def main(argv=None) -> int:
         return 0
 
     setup_environment()
+    if args.lessons:  # read by the lessons section, in its own process
+        os.environ[LESSONS_ENV] = " ".join(args.lessons)
     selected = []
     for name in args.only or list(SECTIONS):
         for section in GROUPS.get(name, [name]):

@@ -18,6 +18,7 @@ GRADED = "graded"  # what grading writes: records, scores.csv, feedback, reports
 GRADEBOOK = "gradebook.db"
 FEEDBACK = "feedback"  # under GRADED: feedback/<student>/<assignment>/<notebook>.html
 RECORDS = "records"  # under GRADED: one JSON-lines file per grading run
+PICTURES = "figures"  # in solutions/<assignment>/ and lessons/<assignment>/: reference PNGs
 KIT = "kit"  # what `aecourse kit` writes for a class: this folder, and a zip of it
 LOCK = Path("requirements") / "lock.txt"  # in a checkout of the course: the tested versions
 # under GRADED, written by `aecourse export --feedback`: the pages as each LMS takes them back
