@@ -6,6 +6,16 @@ each figure is compared with (the textbook, or the lesson's "What you should see
 """
 
 FIGURES = {
+    "01_generative_models": {
+        "real ring: TV distance from an even cover, mean of 3 samples":
+            "np.mean([r[0] for r in coverage['real ring']])",
+        "GAN: TV distance from an even cover, mean of 3 seeds":
+            "np.mean([r[0] for r in coverage['GAN']])",
+        "GAN: spread (std) over the seeds": "np.std([r[0] for r in coverage['GAN']])",
+        "DDPM: TV distance from an even cover, mean of 3 seeds":
+            "np.mean([r[0] for r in coverage['DDPM']])",
+        "DDPM: spread (std) over the seeds": "np.std([r[0] for r in coverage['DDPM']])",
+    },
     "02_pca_autoencoder": {
         "decoder plane vs PCA plane: largest principal angle (degrees)":
             "result['max_angle_deg']",
@@ -24,6 +34,11 @@ FIGURES = {
         "greedy stage 1 (784-100-784): validation MSE": "mse_stage1",
         "greedy stack before fine-tuning: validation MSE": "mse_stacked_before",
         "greedy stack after fine-tuning: validation MSE": "mse_stacked_after",
+    },
+    "07_variational_autoencoder": {
+        "Fréchet distance: data floor (held-out images)": "fd[measure.DATA]",
+        "Fréchet distance: VAE, z ~ N(0, I)": "fd['VAE, z ~ N(0, I)']",
+        "Fréchet distance: plain autoencoder, z ~ N(0, I)": "fd['plain AE, z ~ N(0, I)']",
     },
 }
 
