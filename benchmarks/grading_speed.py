@@ -30,9 +30,24 @@ def verdict(ok) -> str:
 
 
 def _solved(assignment: str, work: Path) -> Path:
-    """A perfect submission of ``assignment`` (the released lesson with solutions filled in)."""
+    """A perfect submission of ``assignment`` (the released lesson with solutions filled in).
+    Raises ``RuntimeError`` when the lesson is not released from the current solution."""
+    import nbformat
+
     from aecourse.grader.autograde import solve
 
+    for path in sorted((SOLUTIONS / assignment).glob("*.ipynb")):
+        lesson = LESSONS / assignment / path.name
+        ours = [c.source for c in nbformat.read(path, as_version=4).cells
+                if not c.metadata.get("nbgrader", {}).get("solution")
+                and not c.metadata.get("nbgrader", {}).get("grade")]
+        theirs = [c.source for c in nbformat.read(lesson, as_version=4).cells
+                  if not c.metadata.get("nbgrader", {}).get("solution")
+                  and not c.metadata.get("nbgrader", {}).get("grade")] \
+            if lesson.is_file() else None
+        if ours != theirs:
+            raise RuntimeError(f"{lesson} is not released from {path}: run "
+                               f"`aecourse release {assignment}` first")
     return solve(SOLUTIONS / assignment, LESSONS / assignment, work / f"solved-{assignment}")
 
 
