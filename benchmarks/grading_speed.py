@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import LESSONS_ENV, PYTHON, ROOT, GiB, run  # noqa: E402
+from common import LESSONS_ENV, PYTHON, RESULTS, ROOT, GiB, run  # noqa: E402
 
 SOLUTIONS = ROOT / "solutions"
 LESSONS = ROOT / "lessons"
@@ -353,6 +353,8 @@ def _lesson_child(path: Path, budget: str, assignment: str) -> None:
     import resource
 
     os.environ["AECOURSE_BUDGET"] = budget
+    # Figures shown as in JupyterLab (the benchmarks' headless Agg would show none).
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     import nbformat
     from figures import FIGURES
     from nbclient import NotebookClient
@@ -375,6 +377,9 @@ def _lesson_child(path: Path, budget: str, assignment: str) -> None:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     text = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
     line = next((x for x in text.splitlines() if x.startswith("FIGURES=")), "FIGURES={}")
+    runs = RESULTS / "notebooks"  # the executed notebook, to read what its cells printed
+    runs.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, runs / f"{path.stem}.{budget}.ipynb")
     written = []
     if budget == "teaching":  # the reference pictures are the teaching run's figures
         written = pictures.write(ROOT, assignment, pictures.from_run(nb))

@@ -4,16 +4,29 @@ order, written beside the solution and the lesson, and every lesson's links reso
 from __future__ import annotations
 
 import base64
+import io
 
 import nbformat
+import numpy as np
 import pytest
+from PIL import Image
 
 from aecourse.authoring import pictures
 from aecourse.config.layout import Course
 
 from .conftest import ROOT
 
-PNG_A, PNG_B, PNG_C = (b"\x89PNG\r\n\x1a\n" + bytes([i]) * 8 for i in (1, 2, 3))
+
+
+def png(seed, size=(40, 30)):
+    """A small RGB picture, as PNG bytes."""
+    pixels = np.random.default_rng(seed).integers(0, 255, (*size, 3), dtype=np.uint8)
+    out = io.BytesIO()
+    Image.fromarray(pixels).save(out, format="PNG")
+    return out.getvalue()
+
+
+PNG_A, PNG_B, PNG_C = (png(i) for i in (1, 2, 3))
 
 
 def shown(*pngs):
@@ -68,7 +81,7 @@ def test_written_beside_solution_and_lesson_replacing_stale_ones(tmp_path):
         f"{stale} is linked by no cell"]
     pictures.write(tmp_path, "lesson", pictures.from_run(nb))
     assert not stale.exists()
-    assert (course.lesson("lesson") / "figures" / "a.png").read_bytes() == PNG_A
+    assert (course.lesson("lesson") / "figures" / "a.png").read_bytes() == pictures.smaller(PNG_A)
     assert pictures.problems(tmp_path, "lesson") == []
     (course.lesson("lesson") / "figures" / "a.png").write_bytes(PNG_B)
     assert pictures.problems(tmp_path, "lesson") == [
@@ -86,3 +99,17 @@ def test_the_lessons_show_reference_pictures():
               for a in Course(ROOT).assignments()
               for p in sorted((Course(ROOT).solutions / a).glob("*.ipynb"))}
     assert sum(map(len, linked.values())) >= 10, linked
+
+
+def test_pictures_are_stored_with_at_most_256_colours_and_never_larger():
+    smooth = np.zeros((60, 80, 3), dtype=np.uint8)
+    smooth[:, :, 0] = np.linspace(0, 255, 80, dtype=np.uint8)  # a plot-like picture: few colours
+    out = io.BytesIO()
+    Image.fromarray(smooth).save(out, format="PNG")
+    small = pictures.smaller(out.getvalue())
+    image = Image.open(io.BytesIO(small))
+    assert image.size == (80, 60) and len(image.getcolors(256) or []) <= 256
+    assert np.abs(np.asarray(image.convert("RGB"), dtype=int) - smooth).max() <= 2
+    assert len(small) <= len(out.getvalue())
+    noisy = png(4)  # more colours than a palette holds: never made larger
+    assert len(pictures.smaller(noisy)) <= len(noisy)

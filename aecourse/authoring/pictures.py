@@ -10,6 +10,7 @@ solution and beside the lesson (nbgrader's release copies the same files, so bot
 from __future__ import annotations
 
 import base64
+import io
 import re
 from pathlib import Path
 
@@ -55,10 +56,24 @@ def from_run(nb) -> dict[str, bytes]:
     return pictures
 
 
+def smaller(png: bytes) -> bytes:
+    """``png`` with at most 256 colours (plots and grey images lose nothing visible): about a
+    third of the bytes, which every copy of the course carries twice."""
+    from PIL import Image  # matplotlib's own dependency
+
+    image = Image.open(io.BytesIO(png))
+    if image.mode not in ("P", "L"):
+        image = image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT)
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue() if out.tell() < len(png) else png
+
+
 def write(root: Path, assignment: str, pictures: dict[str, bytes]) -> list[Path]:
     """Write ``pictures`` into ``figures/`` of the solution and of the lesson, replacing what
-    was there. Returns the files written."""
+    was there, each made :func:`smaller`. Returns the files written."""
     course, written = Course(Path(root)), []
+    pictures = {name: smaller(png) for name, png in pictures.items()}
     for folder in (course.solutions / assignment / PICTURES, course.lesson(assignment) / PICTURES):
         for old in folder.glob("*.png"):
             old.unlink()
