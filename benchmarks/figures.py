@@ -40,6 +40,20 @@ FIGURES = {
         "Fréchet distance: VAE, z ~ N(0, I)": "fd['VAE, z ~ N(0, I)']",
         "Fréchet distance: plain autoencoder, z ~ N(0, I)": "fd['plain AE, z ~ N(0, I)']",
     },
+    "10_diffusion_on_images": {
+        "brief training of the lesson's U-Net: loss of the last 20 steps":
+            "float(np.mean(losses[-20:]))",
+        "your U-Net after brief training: validation noise-prediction loss": "loss_student",
+        "shipped U-Net: validation noise-prediction loss": "loss_shipped",
+        "data floor: Fréchet distance, validation vs training images": "fd_floor",
+        "shipped U-Net, DDPM 500 steps: Fréchet distance": "fd_ddpm[500]",
+        "shipped U-Net, DDPM respaced to 50 steps: Fréchet distance": "fd_ddpm[50]",
+        "shipped U-Net, DDIM 10 steps: Fréchet distance": "fd_ddim[10]",
+        "shipped U-Net, DDIM 25 steps: Fréchet distance": "fd_ddim[25]",
+        "shipped U-Net, DDIM 50 steps: Fréchet distance": "fd_ddim[50]",
+        "shipped U-Net, DDPM 500 steps: seconds": "seconds['DDPM', 500]",
+        "shipped U-Net, DDIM 50 steps: seconds": "seconds['DDIM', 50]",
+    },
 }
 
 REFERENCES = {
@@ -48,4 +62,17 @@ REFERENCES = {
                          "tied autoencoder: parameters": "82,414"},
     "05_greedy_layerwise": {
         "greedy stack after fine-tuning: validation MSE": "<= 0.0133 (textbook)"},
+    "10_diffusion_on_images": {
+        "brief training of the lesson's U-Net: loss of the last 20 steps": "0.17 (lesson)",
+        "your U-Net after brief training: validation noise-prediction loss": "0.161 (lesson)",
+        "shipped U-Net: validation noise-prediction loss": "0.088 (lesson)",
+        "data floor: Fréchet distance, validation vs training images": "3.9 (lesson)",
+        "shipped U-Net, DDPM 500 steps: Fréchet distance": "45.2 (lesson)",
+        "shipped U-Net, DDPM respaced to 50 steps: Fréchet distance": "54.6 (lesson)",
+        "shipped U-Net, DDIM 10 steps: Fréchet distance": "83.9 (lesson)",
+        "shipped U-Net, DDIM 25 steps: Fréchet distance": "63.3 (lesson)",
+        "shipped U-Net, DDIM 50 steps: Fréchet distance": "69.4 (lesson)",
+        "shipped U-Net, DDPM 500 steps: seconds": "64.7 (lesson, load about 5)",
+        "shipped U-Net, DDIM 50 steps: seconds": "6.1 (lesson, load about 5)",
+    },
 }

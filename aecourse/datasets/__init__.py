@@ -10,6 +10,7 @@ from .fashion_mnist import (
 )
 from .idx import DataError
 from .toy import make_plane_data
+from .weights import shipped_weights
 
 __all__ = [
     "CLASS_NAMES",
@@ -20,4 +21,5 @@ __all__ = [
     "load_sample",
     "make_plane_data",
     "scale_and_split",
+    "shipped_weights",
 ]
