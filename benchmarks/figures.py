@@ -25,6 +25,14 @@ FIGURES = {
         "greedy stack before fine-tuning: validation MSE": "mse_stacked_before",
         "greedy stack after fine-tuning: validation MSE": "mse_stacked_after",
     },
+    "09_gans_on_images": {
+        "held-out images (the floor): Fréchet distance": "floor_fd",
+        "dense GAN: Fréchet distance": "dense_fd",
+        "DCGAN: Fréchet distance": "dcgan_fd",
+        "8-Gaussian mixture, plain GAN: modes covered (mean over seeds)": "plain_modes_mean",
+        "8-Gaussian mixture, minibatch std: modes covered (mean over seeds)":
+            "mbstd_modes_mean",
+    },
 }
 
 REFERENCES = {

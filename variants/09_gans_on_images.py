@@ -88,7 +88,7 @@ def build_dcgan_generator(codings_size=100):
         "why": "a final Reshape to (28, 28): images without their channel axis",
         "cells": {"ex1_generator": _gen().replace(
             'activation="tanh"),', 'activation="tanh"),\n        keras.layers.Reshape((28, 28)),')},
-        "caught_by": ["test_ex1_generator_shapes", "test_ex1_generator_trains"],
+        "caught_by": ["test_ex1_generator_shapes"],
     },
 }
 
