@@ -40,6 +40,14 @@ FIGURES = {
         "Fréchet distance: VAE, z ~ N(0, I)": "fd['VAE, z ~ N(0, I)']",
         "Fréchet distance: plain autoencoder, z ~ N(0, I)": "fd['plain AE, z ~ N(0, I)']",
     },
+    "09_gans_on_images": {
+        "held-out images (the floor): Fréchet distance": "floor_fd",
+        "dense GAN: Fréchet distance": "dense_fd",
+        "DCGAN: Fréchet distance": "dcgan_fd",
+        "8-Gaussian mixture, plain GAN: modes covered (mean over seeds)": "plain_modes_mean",
+        "8-Gaussian mixture, minibatch std: modes covered (mean over seeds)":
+            "mbstd_modes_mean",
+    },
     "10_diffusion_on_images": {
         "brief training of the lesson's U-Net: loss of the last 20 steps":
             "float(np.mean(losses[-20:]))",
