@@ -17,7 +17,6 @@ from aecourse.config.layout import Course
 from .conftest import ROOT
 
 
-
 def png(seed, size=(40, 30)):
     """A small RGB picture, as PNG bytes."""
     pixels = np.random.default_rng(seed).integers(0, 255, (*size, 3), dtype=np.uint8)
