@@ -53,7 +53,9 @@ def test_the_kit_holds_the_lessons_the_wheel_the_pins_and_a_readme(made):
     assert made.zip == made.folder.with_name("kit.zip") and made.zip.is_file()
     lessons = {k: v for k, v in files.items() if k.startswith("lessons/")}
     assert lessons == {f"lessons/{k}": v for k, v in files_of(ROOT / "lessons").items()
-                       if k.endswith(".ipynb")} and len(lessons) >= 8
+                       if ".ipynb_checkpoints/" not in k and "__pycache__/" not in k}
+    assert len([k for k in lessons if k.endswith(".ipynb")]) >= 8
+    assert [k for k in lessons if k.endswith(".png")], "the reference pictures travel too"
     assert files["constraints.txt"] == (ROOT / "requirements" / "lock.txt").read_bytes()
     assert made.wheel == "aecourse-0.1.0-py3-none-any.whl" and made.wheel in files
     readme = files["README.md"].decode()
@@ -65,6 +67,8 @@ def test_the_kit_holds_the_lessons_the_wheel_the_pins_and_a_readme(made):
                 if not n.endswith("/")} == files
     wheel = zipfile.ZipFile(made.folder / made.wheel).namelist()
     assert "aecourse/cli.py" in wheel and "aecourse/datasets/data/fashion_mnist_sample.npz" in wheel
+    assert {"aecourse/datasets/data/fashion_classifier.weights.h5",
+            "aecourse/datasets/data/ddpm_unet.weights.h5"} <= set(wheel)
     assert {n.split("/")[0] for n in wheel} == {"aecourse", "aecourse-0.1.0.dist-info"}
     assert not [n for n in wheel if n.endswith(".ipynb")
                 or {"solutions", "variants", "lessons"} & set(n.split("/")[:-1])], wheel
