@@ -42,17 +42,20 @@ def from_run(nb) -> dict[str, bytes]:
     """The pictures of an executed notebook: name -> PNG bytes. Raises ``ValueError`` when a
     cell links more pictures than the code above it displayed, or a name twice."""
     pictures: dict[str, bytes] = {}
-    for index, names in links(nb):
-        shown = [base64.b64decode(out["data"][PNG])
-                 for cell in nb.cells[:index] if cell.cell_type == "code"
-                 for out in cell.get("outputs", []) if PNG in out.get("data", {})]
+    shown: list[str] = []  # base64 PNGs displayed so far, in order
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "code":
+            shown += [out["data"][PNG] for out in cell.get("outputs", [])
+                      if PNG in out.get("data", {})]
+            continue
+        names = LINK.findall(cell.source) if cell.cell_type == "markdown" else []
         if len(shown) < len(names):
             raise ValueError(f"cell {index} links {len(names)} pictures but the code above "
                              f"it displayed {len(shown)}")
         for name, png in zip(names, shown[len(shown) - len(names):], strict=True):
             if name in pictures:
                 raise ValueError(f"picture {name} is linked twice")
-            pictures[name] = png
+            pictures[name] = base64.b64decode(png)
     return pictures
 
 
