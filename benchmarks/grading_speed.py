@@ -36,16 +36,17 @@ def _solved(assignment: str, work: Path) -> Path:
 
     from aecourse.grader.autograde import solve
 
-    for path in sorted((SOLUTIONS / assignment).glob("*.ipynb")):
-        lesson = LESSONS / assignment / path.name
-        ours = [c.source for c in nbformat.read(path, as_version=4).cells
+    def given(path: Path) -> list[str] | None:
+        """The cells release copies unchanged (neither solutions nor tests), or None."""
+        if not path.is_file():
+            return None
+        return [c.source for c in nbformat.read(path, as_version=4).cells
                 if not c.metadata.get("nbgrader", {}).get("solution")
                 and not c.metadata.get("nbgrader", {}).get("grade")]
-        theirs = [c.source for c in nbformat.read(lesson, as_version=4).cells
-                  if not c.metadata.get("nbgrader", {}).get("solution")
-                  and not c.metadata.get("nbgrader", {}).get("grade")] \
-            if lesson.is_file() else None
-        if ours != theirs:
+
+    for path in sorted((SOLUTIONS / assignment).glob("*.ipynb")):
+        lesson = LESSONS / assignment / path.name
+        if given(path) != given(lesson):
             raise RuntimeError(f"{lesson} is not released from {path}: run "
                                f"`aecourse release {assignment}` first")
     return solve(SOLUTIONS / assignment, LESSONS / assignment, work / f"solved-{assignment}")
