@@ -118,9 +118,9 @@ def main(source: Path, steps: int) -> None:
     samples = lesson["to_pixels"](lesson["ddim_sample_images"](
         shipped, N_SAMPLES, lesson["alpha_bars"], DDIM_STEPS, seed=SEED))
     sampling = time.perf_counter() - sampling
-    reference = measure.features(X_train[:N_REFERENCE])
-    fd = measure.frechet_distance(measure.features(samples), reference)
-    floor = measure.frechet_distance(measure.features(X_valid[:N_SAMPLES]), reference)
+    fds = measure.compare({"DDIM": samples}, X_train, X_valid, n=N_SAMPLES,
+                          n_reference=N_REFERENCE)
+    fd, floor = fds["DDIM"], fds[measure.DATA]
     histogram = measure.class_histogram(samples)
     n_weights = shipped.count_params()
     size = (OUT / f"{NAME}.weights.h5").stat().st_size
